@@ -1,0 +1,120 @@
+/**
+ * api.ts: the glossary and the public types.
+ *
+ * ## Glossary
+ * - **region**: the bytes `[regionStart, regionEnd)` of a buffer that one
+ *   heap manages. All of its state lives there.
+ * - **block**: a header word followed by a payload. `block` (a number) is the
+ *   address of the header.
+ * - **ptr**: the address of a payload, `block + 4`; what `malloc` returns.
+ *   Addresses are byte offsets from the start of the buffer, not the region.
+ * - **blockSize**: bytes of a block, header included (a multiple of 8, ≥ 16).
+ * - **payloadSize** / usable size: `blockSize − 4`, what the caller may use.
+ * - **fl / sl**: TLSF first level (power-of-two class) and second level
+ *   (linear subdivision of it). `mappingInsert` maps a size to the list it is
+ *   filed in; `mappingSearch` to the first list whose blocks all fit it.
+ * - **split**: cut a free block in two, allocate the front, free the rest.
+ * - **coalesce**: merge a freed block with its free physical neighbours.
+ * - **internal fragmentation**: bytes inside allocated blocks the caller did
+ *   not ask for (rounding, minimum block size).
+ * - **external fragmentation**: free memory scattered in pieces too small
+ *   for a request, measured as `1 − largestFree / freeBytes`.
+ */
+
+/** Options for `new Heap(options)`. */
+export interface HeapOptions {
+	/**
+	 * Create a new ArrayBuffer of this many bytes and manage all of it.
+	 * Ignored when `buffer` or `memory` is given.
+	 */
+	size?: number;
+	/** An existing ArrayBuffer or SharedArrayBuffer to manage part of. */
+	buffer?: ArrayBuffer | SharedArrayBuffer;
+	/** A WebAssembly.Memory whose current buffer to manage part of. */
+	memory?: WebAssembly.Memory;
+	/**
+	 * Start of the region in the buffer, in bytes; rounded up to 8.
+	 * @defaultValue 0
+	 */
+	offset?: number;
+	/**
+	 * Length of the region in bytes.
+	 * @defaultValue the rest of the buffer after `offset`
+	 */
+	length?: number;
+	/**
+	 * Debug checking level: 0 none beyond the always-on misuse checks;
+	 * 1 cheap header asserts on every free/realloc; 2 also the physical
+	 * neighbours of every block touched; 3 a full `check()` after every
+	 * mutating call (slow: O(blocks) per call).
+	 * @defaultValue 0
+	 */
+	debug?: 0 | 1 | 2 | 3;
+}
+
+/** Usage figures, all in bytes unless named otherwise. O(1) to read. */
+export interface HeapStats {
+	/** Bytes in the region: `usedBytes + freeBytes + overheadBytes`. */
+	regionBytes: number;
+	/** Σ usable payload bytes of allocated blocks. */
+	usedBytes: number;
+	/** Σ sizes of free blocks (each can serve up to `size − 4` bytes). */
+	freeBytes: number;
+	/** Root, tables, bitmap, sentinel and one 4-byte header per live block. */
+	overheadBytes: number;
+	/** Of `overheadBytes`, the fixed part: root, tables, bitmap, sentinel. */
+	metaBytes: number;
+	/** Allocated blocks. */
+	liveBlocks: number;
+	/** Free blocks. */
+	freeBlocks: number;
+	/** Size of the largest free block (0 when none). */
+	largestFreeBlock: number;
+	/** Largest payload a single `malloc` can currently return. */
+	largestAllocatable: number;
+	/** Highest `usedBytes` ever seen. */
+	peakUsedBytes: number;
+	/** `1 − largestFreeBlock / freeBytes` (0 when nothing is free). */
+	externalFragmentation: number;
+}
+
+/** One block as the walker sees it. */
+export interface BlockInfo {
+	/** Address of the header. */
+	block: number;
+	/** Address of the payload (`block + 4`). */
+	ptr: number;
+	/** Block size in bytes, header included. */
+	size: number;
+	/** Whether the block is free. */
+	free: boolean;
+	/** Whether it was allocated with an alignment above 8. */
+	aligned: boolean;
+}
+
+/** Typed-array element types for `allocArray` and `view`. */
+export type ArrayType = 'u8' | 'i8' | 'u16' | 'i16' | 'u32' | 'i32' | 'f32' | 'f64' | 'u64' | 'i64';
+
+/** The typed array class each `ArrayType` gives. */
+export interface ArrayTypeMap {
+	u8: Uint8Array;
+	i8: Int8Array;
+	u16: Uint16Array;
+	i16: Int16Array;
+	u32: Uint32Array;
+	i32: Int32Array;
+	f32: Float32Array;
+	f64: Float64Array;
+	u64: BigUint64Array;
+	i64: BigInt64Array;
+}
+
+/** One broken invariant found by `check()`. */
+export interface Violation {
+	/** Which rule, e.g. `'adjacent-free'`, `'bitmap'`. */
+	rule: string;
+	/** The block (header address) involved, or the root address. */
+	at: number;
+	/** What is wrong, in words. */
+	message: string;
+}

@@ -1,0 +1,521 @@
+/**
+ * heap.ts: the Heap, a TLSF allocator over one region of a buffer.
+ * Main entry points: `new Heap(options)`, `Heap.attach(buffer, offset)`,
+ * `malloc`, `calloc`, `realloc`, `free`, `alignedAlloc`, `usableSize`.
+ *
+ * All state lives in the region (layout.ts draws it); a Heap object only
+ * caches the region's bounds and typed views of the buffer, so any number of
+ * Heap objects may be attached to the same region, one at a time.
+ *
+ * How misuse is caught, in O(1), before anything is written:
+ * - not a number, NaN, fractional, negative, ≥ 2^32 → INVALID_POINTER
+ *   ('not-integer' / 'negative' / 'out-of-range');
+ * - outside [first payload, sentinel) → INVALID_POINTER 'out-of-range';
+ * - not a multiple of 8 → INVALID_POINTER 'misaligned';
+ * - its payload-start bit is clear → not a live block. If the word before
+ *   it still reads as a freed header (F set, plausible size) the error is
+ *   DOUBLE_FREE, otherwise INVALID_POINTER 'not-block-start'. The bitmap
+ *   makes detection exact; only the name of the error is a best guess once
+ *   the freed memory has been reused.
+ */
+import type { ArrayType, ArrayTypeMap, BlockInfo, HeapOptions, HeapStats, Violation } from './api.js';
+import { type Layout, allocate, allocateZeroed, deallocate, grow, growZeroed, shrink } from './allocator.js';
+import { granuleOf, isMarked, mark, unmark } from './bitmap.js';
+import {
+	blockOf,
+	footer,
+	header,
+	prevFreeSize,
+	ptrOf,
+	rootAdd,
+	rootGet,
+	rootSet,
+	setFooter,
+	setHeader,
+	sizeOf,
+} from './block.js';
+import { assertValid, checkHeap } from './check.js';
+import { checkAlign, checkSize, heapError } from './errors.js';
+import { findFree, insertFree, removeFree } from './freelist.js';
+import {
+	ALIGN,
+	ALIGNED,
+	FREE,
+	HEADER_BYTES,
+	MAX_ALIGN,
+	MAX_BLOCK,
+	MIN_BLOCK,
+	PREV_FREE,
+	R_FREE_BLOCKS,
+	R_FREE_BYTES,
+	R_LIVE_BLOCKS,
+	R_PEAK_USED,
+	R_USED_BYTES,
+	blockSizeFor,
+} from './layout.js';
+import { type RegionInfo, formatRegion, openRegion, resolveRegion } from './region.js';
+import { readStats } from './stats.js';
+import { allocArray, freeArray, view } from './views.js';
+import { walk } from './walk.js';
+
+/** Passed through the constructor by `Heap.attach` only. */
+const ATTACH: unique symbol = Symbol('heapfit.attach');
+interface AttachRequest {
+	buffer: ArrayBuffer | SharedArrayBuffer;
+	offset: number;
+}
+
+/** Largest payload one block can have. */
+const MAX_PAYLOAD = MAX_BLOCK - HEADER_BYTES;
+
+/** Lowest set bit of an address, as an alignment (capped at MAX_ALIGN). */
+function alignmentOf(ptr: number): number {
+	const a = (ptr & -ptr) >>> 0;
+	return a === 0 || a > MAX_ALIGN ? MAX_ALIGN : a;
+}
+
+/** A TLSF heap over one region of an ArrayBuffer, SharedArrayBuffer or WebAssembly.Memory. */
+export class Heap {
+	/** The buffer pointers index into. */
+	readonly buffer: ArrayBuffer | SharedArrayBuffer;
+	/** First byte of the region. */
+	readonly regionStart: number;
+	/** One past the last byte of the region. */
+	readonly regionEnd: number;
+	/** @internal u32 view of the whole buffer. */
+	readonly _m: Uint32Array;
+	/** @internal u8 view of the whole buffer. */
+	readonly _u8: Uint8Array;
+	/** @internal word index of the root. */
+	readonly _root: number;
+	/** @internal address of the first block header. */
+	readonly _blocksStart: number;
+	/** @internal address of the END sentinel header. */
+	readonly _sentinel: number;
+	/** @internal word index of the payload-start bitmap. */
+	readonly _bitmapWord: number;
+	/** @internal first payload address (granule 0 of the bitmap). */
+	readonly _payloadBase: number;
+	/** Debug level in force (see HeapOptions.debug). */
+	readonly debug: 0 | 1 | 2 | 3;
+
+	/**
+	 * Makes a new heap. With `size`, over a new ArrayBuffer; with `buffer` or
+	 * `memory`, over `[offset, offset + length)` of it, overwriting whatever
+	 * was there.
+	 */
+	constructor(options: HeapOptions = {}) {
+		const req = (options as { [ATTACH]?: AttachRequest })[ATTACH];
+		let info: RegionInfo;
+		if (req === undefined) {
+			const r = resolveRegion(options);
+			formatRegion(r);
+			info = openRegion(r.buffer, r.regionStart, 'Heap');
+		} else {
+			info = openRegion(req.buffer, req.offset, 'attach');
+		}
+		this.buffer = info.buffer;
+		this.regionStart = info.regionStart;
+		this.regionEnd = info.regionEnd;
+		this._m = info.m;
+		this._u8 = info.u8;
+		this._root = info.root;
+		this._blocksStart = info.blocksStart;
+		this._sentinel = info.sentinel;
+		this._bitmapWord = info.bitmapWord;
+		this._payloadBase = info.blocksStart + HEADER_BYTES;
+		this.debug = options.debug ?? 0;
+	}
+
+	/**
+	 * Re-opens the heap whose state already lives at `offset` of `buffer`
+	 * (for another worker, or a buffer saved and restored). Throws
+	 * HeapError NO_HEAP or INCOMPATIBLE_HEAP when there is none.
+	 */
+	static attach(
+		buffer: ArrayBuffer | SharedArrayBuffer | WebAssembly.Memory,
+		offset = 0,
+		options: Pick<HeapOptions, 'debug'> = {},
+	): Heap {
+		const buf = buffer instanceof WebAssembly.Memory ? buffer.buffer : buffer;
+		const req: AttachRequest = { buffer: buf, offset };
+		return new Heap({ debug: options.debug, [ATTACH]: req } as HeapOptions);
+	}
+
+	// ─── C-style API ──────────────────────────────────────────────────────
+
+	/**
+	 * Allocates `size` bytes, 8-byte aligned. Returns the payload address, or
+	 * 0 when no free block is large enough. `malloc(0)` returns a unique
+	 * minimum block. Throws HeapError INVALID_SIZE unless `size` is a
+	 * non-negative safe integer.
+	 */
+	malloc(size: number): number {
+		if (size >>> 0 !== size || size > MAX_PAYLOAD) {
+			checkSize('malloc', size);
+			return 0;
+		}
+		const ptr = this._allocBlock(blockSizeFor(size));
+		if (this.debug !== 0) this._debugAfter('malloc');
+		return ptr;
+	}
+
+	/**
+	 * Allocates `count × size` bytes that read as zero. Returns 0 when the
+	 * product overflows or does not fit.
+	 */
+	calloc(count: number, size: number): number {
+		checkSize('calloc', count);
+		checkSize('calloc', size);
+		const total = count * size;
+		if (total > MAX_PAYLOAD) return 0;
+		const ptr = this._allocBlock(blockSizeFor(total));
+		if (ptr !== 0) this._u8.fill(0, ptr, ptr + total);
+		if (this.debug !== 0) this._debugAfter('calloc');
+		return ptr;
+	}
+
+	/**
+	 * Allocates `size` bytes at an address that is a multiple of `align` (a
+	 * power of two up to 2 GiB). The padding in front of the block is
+	 * returned to the free lists. Returns 0 when nothing fits.
+	 */
+	alignedAlloc(align: number, size: number): number {
+		checkAlign('alignedAlloc', align, MAX_ALIGN);
+		if (size >>> 0 !== size || size > MAX_PAYLOAD) {
+			checkSize('alignedAlloc', size);
+			return 0;
+		}
+		const ptr = align <= ALIGN ? this._allocBlock(blockSizeFor(size)) : this._allocAligned(align, size);
+		if (this.debug !== 0) this._debugAfter('alignedAlloc');
+		return ptr;
+	}
+
+	/**
+	 * Frees the block at `ptr`. `free(0)` does nothing. Throws HeapError
+	 * (DOUBLE_FREE or INVALID_POINTER) for anything that is not a live block
+	 * of this heap, and then the heap is unchanged.
+	 */
+	free(ptr: number): void {
+		if (ptr === 0) return;
+		this._freeBlock(this._liveBlock('free', ptr));
+		if (this.debug !== 0) this._debugAfter('free');
+	}
+
+	/**
+	 * Resizes the block at `ptr` to `size` bytes, keeping its contents up to
+	 * the smaller of the two sizes. In place when it can be: a shrink splits
+	 * off the tail, a grow absorbs a free next neighbour. Otherwise it
+	 * allocates, copies and frees; a block from `alignedAlloc` keeps an
+	 * alignment at least as large as it had. Returns the new address, or 0
+	 * when it cannot grow; then the old block is untouched and still live.
+	 * `realloc(0, n)` is `malloc(n)`. `realloc(ptr, 0)` shrinks the block to
+	 * the minimum block and returns `ptr` (it does not free it).
+	 */
+	realloc(ptr: number, size: number): number {
+		if (ptr === 0) return this.malloc(size);
+		checkSize('realloc', size);
+		const block = this._liveBlock('realloc', ptr);
+		if (size > MAX_PAYLOAD) return 0;
+		const h = header(this._m, block);
+		const align = (h & ALIGNED) !== 0 ? alignmentOf(ptr) : ALIGN;
+		const out = this._resize(block, size, align, size);
+		if (this.debug !== 0) this._debugAfter('realloc');
+		return out;
+	}
+
+	/** Bytes the caller may use at `ptr` (≥ the size asked for). */
+	usableSize(ptr: number): number {
+		return sizeOf(header(this._m, this._liveBlock('usableSize', ptr))) - HEADER_BYTES;
+	}
+
+	// ─── Allocator API (Rust style: throws AllocError when full) ─────────
+
+	/** Allocates memory for `layout`; throws AllocError when full. */
+	allocate(layout: Layout): number {
+		return allocate(this, layout);
+	}
+	/** Like `allocate`, and the memory reads as zero. */
+	allocateZeroed(layout: Layout): number {
+		return allocateZeroed(this, layout);
+	}
+	/** Frees `ptr`, which `layout` must describe (size ≤ usable, align divides ptr). */
+	deallocate(ptr: number, layout: Layout): void {
+		deallocate(this, ptr, layout);
+	}
+	/** Grows the block to `newLayout` (size ≥ old), keeping contents and alignment. */
+	grow(ptr: number, oldLayout: Layout, newLayout: Layout): number {
+		return grow(this, ptr, oldLayout, newLayout, false);
+	}
+	/** Like `grow`, and the new bytes read as zero. */
+	growZeroed(ptr: number, oldLayout: Layout, newLayout: Layout): number {
+		return growZeroed(this, ptr, oldLayout, newLayout);
+	}
+	/** Shrinks the block to `newLayout` (size ≤ old). */
+	shrink(ptr: number, oldLayout: Layout, newLayout: Layout): number {
+		return shrink(this, ptr, oldLayout, newLayout);
+	}
+
+	// ─── Typed views ─────────────────────────────────────────────────────
+
+	/** A typed array of `length` zeroed elements in fresh memory, or null when full. */
+	allocArray<T extends ArrayType>(type: T, length: number): ArrayTypeMap[T] | null {
+		return allocArray(this, type, length);
+	}
+	/** A typed array over `length` elements at `ptr` (inside the region). */
+	view<T extends ArrayType>(ptr: number, type: T, length: number): ArrayTypeMap[T] {
+		return view(this, ptr, type, length);
+	}
+	/** Frees the block a typed array from `allocArray` views. */
+	freeArray(array: ArrayTypeMap[ArrayType]): void {
+		freeArray(this, array);
+	}
+
+	// ─── Introspection ───────────────────────────────────────────────────
+
+	/** Usage counters, read in O(1) from the root. */
+	stats(): HeapStats {
+		return readStats(this);
+	}
+	/** Every block in address order (the one block walker). */
+	blocks(): IterableIterator<BlockInfo> {
+		return walk(this);
+	}
+	/** Every broken invariant (empty when the heap is sound). O(blocks). */
+	check(): Violation[] {
+		return checkHeap(this);
+	}
+
+	// ─── Internals ───────────────────────────────────────────────────────
+
+	/**
+	 * @internal The block of `ptr` if it is a live block of this heap; throws
+	 * otherwise (see the file comment for how each case is told apart).
+	 */
+	_liveBlock(op: string, ptr: number): number {
+		const off = ptr - this._payloadBase;
+		if (ptr >>> 0 === ptr && off >= 0 && ptr < this._sentinel && (off & 7) === 0) {
+			if (isMarked(this._m, this._bitmapWord, off >>> 3)) {
+				if (this.debug !== 0) this._debugBlock(op, blockOf(ptr));
+				return blockOf(ptr);
+			}
+		}
+		throw this._pointerError(op, ptr);
+	}
+
+	/** Builds the error for a pointer `_liveBlock` rejected. */
+	private _pointerError(op: string, ptr: number): Error {
+		const bad = (reason: 'not-integer' | 'negative' | 'out-of-range' | 'misaligned' | 'not-block-start') =>
+			heapError('INVALID_POINTER', op, `${String(ptr)} is not a live block of this heap (${reason})`, reason, ptr);
+		if (typeof ptr !== 'number' || !Number.isInteger(ptr)) return bad('not-integer');
+		if (ptr < 0) return bad('negative');
+		if (ptr < this._payloadBase || ptr >= this._sentinel) return bad('out-of-range');
+		if ((ptr - this._payloadBase) % ALIGN !== 0) return bad('misaligned');
+		const h = header(this._m, blockOf(ptr));
+		const size = sizeOf(h);
+		if ((h & FREE) !== 0 && size >= MIN_BLOCK && blockOf(ptr) + size <= this._sentinel) {
+			return heapError('DOUBLE_FREE', op, `${ptr} was already freed`, 'freed', ptr);
+		}
+		return bad('not-block-start');
+	}
+
+	/** @internal Allocates a block of `need` bytes (a valid block size); 0 when full. */
+	_allocBlock(need: number): number {
+		const m = this._m;
+		const block = findFree(m, this._root, need);
+		if (block === 0) return 0;
+		const size = sizeOf(header(m, block));
+		removeFree(m, this._root, block, size);
+		return this._useBlock(block, size, need, 0);
+	}
+
+	/**
+	 * Turns unlinked free block `block` of `size` bytes into an allocated
+	 * block of `need` bytes, freeing the tail when it is a block of its own.
+	 * `flags` are ALIGNED and/or PREV_FREE for the new header.
+	 */
+	private _useBlock(block: number, size: number, need: number, flags: number): number {
+		const m = this._m;
+		const root = this._root;
+		const rest = size - need;
+		if (rest >= MIN_BLOCK) {
+			const tail = block + need;
+			setHeader(m, tail, rest | FREE);
+			setFooter(m, tail, rest);
+			insertFree(m, root, tail, rest);
+			setHeader(m, block, need | flags);
+			rootAdd(m, root, R_FREE_BYTES, -need);
+		} else {
+			setHeader(m, block, size | flags);
+			const next = block + size;
+			setHeader(m, next, header(m, next) & ~PREV_FREE);
+			rootAdd(m, root, R_FREE_BYTES, -size);
+			rootAdd(m, root, R_FREE_BLOCKS, -1);
+			need = size;
+		}
+		const ptr = ptrOf(block);
+		mark(m, this._bitmapWord, granuleOf(this._payloadBase, ptr));
+		rootAdd(m, root, R_LIVE_BLOCKS, 1);
+		const used = rootGet(m, root, R_USED_BYTES) + need - HEADER_BYTES;
+		rootSet(m, root, R_USED_BYTES, used);
+		if (used > rootGet(m, root, R_PEAK_USED)) rootSet(m, root, R_PEAK_USED, used);
+		return ptr;
+	}
+
+	/** @internal Allocates `size` bytes aligned to `align` > 8; 0 when full. */
+	_allocAligned(align: number, size: number): number {
+		const m = this._m;
+		const need = blockSizeFor(size);
+		// Worst case the first aligned payload is align − 8 bytes in, and a
+		// gap that is not a block of its own pushes it one alignment further.
+		const ask = need + align + MIN_BLOCK;
+		if (ask > MAX_BLOCK) return 0;
+		let block = findFree(m, this._root, ask);
+		if (block === 0) return 0;
+		let bsize = sizeOf(header(m, block));
+		removeFree(m, this._root, block, bsize);
+		let gap = (align - (ptrOf(block) % align)) % align;
+		if (gap !== 0 && gap < MIN_BLOCK) gap += align;
+		let flags = ALIGNED;
+		if (gap !== 0) {
+			setHeader(m, block, gap | FREE);
+			setFooter(m, block, gap);
+			insertFree(m, this._root, block, gap);
+			rootAdd(m, this._root, R_FREE_BLOCKS, 1);
+			block += gap;
+			bsize -= gap;
+			flags |= PREV_FREE;
+		}
+		return this._useBlock(block, bsize, need, flags);
+	}
+
+	/** @internal Frees live block `block`, coalescing with free neighbours. */
+	_freeBlock(block: number): void {
+		const m = this._m;
+		const root = this._root;
+		const h = header(m, block);
+		const size = sizeOf(h);
+		unmark(m, this._bitmapWord, granuleOf(this._payloadBase, ptrOf(block)));
+		// Keep F in the old header even if it is merged away (DOUBLE_FREE naming).
+		setHeader(m, block, h | FREE);
+		rootAdd(m, root, R_USED_BYTES, -(size - HEADER_BYTES));
+		rootAdd(m, root, R_LIVE_BLOCKS, -1);
+		rootAdd(m, root, R_FREE_BYTES, size);
+		this._releaseRange(block, size, (h & PREV_FREE) !== 0);
+	}
+
+	/**
+	 * Makes `[block, block + size)` a free block, merged with the free
+	 * neighbours on both sides, and files it. Counts one new free block less
+	 * one per merge; byte counters are the caller's job.
+	 */
+	private _releaseRange(block: number, size: number, prevFree: boolean): void {
+		const m = this._m;
+		const root = this._root;
+		let merged = 1;
+		const next = block + size;
+		const nh = header(m, next);
+		if ((nh & FREE) !== 0) {
+			const ns = sizeOf(nh);
+			removeFree(m, root, next, ns);
+			size += ns;
+			merged--;
+		}
+		if (prevFree) {
+			const ps = prevFreeSize(m, block);
+			block -= ps;
+			removeFree(m, root, block, ps);
+			size += ps;
+			merged--;
+		}
+		setHeader(m, block, size | FREE);
+		setFooter(m, block, size);
+		const after = block + size;
+		setHeader(m, after, header(m, after) | PREV_FREE);
+		insertFree(m, root, block, size);
+		rootAdd(m, root, R_FREE_BLOCKS, merged);
+	}
+
+	/**
+	 * @internal Resizes live block `block` to hold `size` bytes at an address
+	 * aligned to `align`, in place when it can. `keep` is how many payload
+	 * bytes must survive a move. Returns the payload address or 0 (then the
+	 * block is untouched).
+	 */
+	_resize(block: number, size: number, align: number, keep: number): number {
+		const m = this._m;
+		const root = this._root;
+		const ptr = ptrOf(block);
+		const need = blockSizeFor(size);
+		const h = header(m, block);
+		const cur = sizeOf(h);
+		if (ptr % align === 0) {
+			if (need <= cur) {
+				this._trimBlock(block, cur, need);
+				return ptr;
+			}
+			const next = block + cur;
+			const nh = header(m, next);
+			const ns = sizeOf(nh);
+			if ((nh & FREE) !== 0 && cur + ns >= need) {
+				removeFree(m, root, next, ns);
+				setHeader(m, block, (cur + ns) | (h & (PREV_FREE | ALIGNED)));
+				const after = next + ns;
+				setHeader(m, after, header(m, after) & ~PREV_FREE);
+				rootAdd(m, root, R_FREE_BYTES, -ns);
+				rootAdd(m, root, R_FREE_BLOCKS, -1);
+				const used = rootGet(m, root, R_USED_BYTES) + ns;
+				rootSet(m, root, R_USED_BYTES, used);
+				if (used > rootGet(m, root, R_PEAK_USED)) rootSet(m, root, R_PEAK_USED, used);
+				this._trimBlock(block, cur + ns, need);
+				return ptr;
+			}
+		}
+		const out = align <= ALIGN ? this._allocBlock(need) : this._allocAligned(align, size);
+		if (out === 0) return 0;
+		const n = Math.min(keep, cur - HEADER_BYTES);
+		this._u8.copyWithin(out, ptr, ptr + n);
+		this._freeBlock(block);
+		return out;
+	}
+
+	/** Shrinks live block `block` of `cur` bytes to `need`, freeing the tail if it is a block. */
+	private _trimBlock(block: number, cur: number, need: number): void {
+		const m = this._m;
+		const rest = cur - need;
+		if (rest < MIN_BLOCK) return;
+		const h = header(m, block);
+		setHeader(m, block, need | (h & (PREV_FREE | ALIGNED)));
+		rootAdd(m, this._root, R_USED_BYTES, -rest);
+		rootAdd(m, this._root, R_FREE_BYTES, rest);
+		this._releaseRange(block + need, rest, false);
+	}
+
+	/**
+	 * Debug levels 1 and 2 on a block about to be freed or resized: its header
+	 * (level 1) and its physical neighbours (level 2) must agree with it.
+	 */
+	private _debugBlock(op: string, block: number): void {
+		const m = this._m;
+		const h = header(m, block);
+		const size = sizeOf(h);
+		const fail = (what: string) => {
+			throw heapError('CORRUPT_HEAP', op, `block ${block}: ${what}`);
+		};
+		if ((h & FREE) !== 0 || size < MIN_BLOCK || block + size > this._sentinel) fail('bad header');
+		if (this.debug < 2) return;
+		if ((header(m, block + size) & PREV_FREE) !== 0) fail('next block says this one is free');
+		if ((h & PREV_FREE) !== 0) {
+			const ps = prevFreeSize(m, block);
+			const prev = block - ps;
+			if (prev < this._blocksStart || sizeOf(header(m, prev)) !== ps || footer(m, prev, ps) !== ps) {
+				fail('previous free block disagrees with its footer');
+			}
+		}
+	}
+
+	/** Debug level 3: a full check after a mutating call. */
+	private _debugAfter(op: string): void {
+		if (this.debug >= 3) assertValid(this, op);
+	}
+}

@@ -1,0 +1,198 @@
+/**
+ * layout.ts: the single source of truth for every byte and bit heapfit
+ * writes into its region. No other file contains a raw offset literal; they
+ * all use the names below.
+ *
+ * A region is `[regionStart, regionEnd)` of a buffer. Every address stored or
+ * returned is an absolute byte offset from the start of the buffer, so a
+ * payload pointer is directly usable as a WebAssembly pointer.
+ *
+ * ## The region
+ *
+ * ```
+ *  regionStart                                                       regionEnd
+ *  ┌──────────┬─────────────────┬───────────────┬────┬─────────────┬──────┬───┐
+ *  │   root   │  TLSF tables    │ payload-start │pad │ block block │ ...  │END│
+ *  │ 16 words │ FL/SL bitmaps + │ bitmap: 1 bit │    │ (headers +  │      │ 4B│
+ *  │          │ free-list heads │ per 8 B       │    │  payloads)  │      │   │
+ *  └──────────┴─────────────────┴───────────────┴────┴─────────────┴──────┴───┘
+ *                                                    ^ blocksStart ≡ 4 (mod 8)
+ * ```
+ * `END` is the sentinel: a 4-byte header of size 0 that is never free, so a
+ * walk stops there and the last block never coalesces past it. Its
+ * PREV_FREE bit tells whether the last real block is free.
+ *
+ * ## The root (u32 words from regionStart)
+ *
+ * ```
+ *  word  field          meaning
+ *  ────  ─────────────  ─────────────────────────────────────────────────────
+ *   0    MAGIC          0x54465048 ("HPFT" in little-endian bytes)
+ *   1    VERSION        bits 0-7 layout version, 8-15 SL_BITS, 16-23 ALIGN_BITS
+ *   2    REGION_START   absolute offset of the region (= of this root)
+ *   3    REGION_END     absolute offset one past the region
+ *   4    LOCK           reserved for shared-memory locking (0 = unlocked)
+ *   5    FLAGS          reserved, 0
+ *   6    BLOCKS_START   address of the first block header
+ *   7    SENTINEL       address of the END sentinel header
+ *   8    BITMAP_START   address of the payload-start bitmap
+ *   9    USED_BYTES     Σ payload bytes (blockSize − 4) of allocated blocks
+ *  10    FREE_BYTES     Σ blockSize of free blocks (headers included)
+ *  11    LIVE_BLOCKS    number of allocated blocks
+ *  12    FREE_BLOCKS    number of free blocks
+ *  13    PEAK_USED      highest USED_BYTES ever seen
+ *  14    META_BYTES     bytes before blocksStart plus the sentinel's 4 bytes
+ *  15    reserved, 0
+ * ```
+ *
+ * ## The TLSF tables (u32 words, directly after the root)
+ *
+ * ```
+ *  word                 field
+ *  ───────────────────  ──────────────────────────────────────────────────
+ *  16                   FL_BITMAP          bit fl set iff SL_BITMAP[fl] ≠ 0
+ *  17 .. 17+FL_COUNT-1  SL_BITMAP[fl]      bit sl set iff HEAD[fl][sl] ≠ 0
+ *  then FL_COUNT×SL_COUNT words HEAD[fl][sl]  first free block of the list, 0 = empty
+ * ```
+ *
+ * ## A block
+ *
+ * Payloads are 8-byte aligned and headers are 4 bytes, so every block header
+ * sits at an address ≡ 4 (mod 8) and every block size is a multiple of 8.
+ *
+ * ```
+ *  allocated block                          free block
+ *  ┌─────────────────────────┐ block+0      ┌─────────────────────────┐
+ *  │ header: size | flags     │              │ header: size | F | P?   │
+ *  ├─────────────────────────┤ block+4 = ptr├─────────────────────────┤
+ *  │ payload                  │              │ next free (0 = none)    │
+ *  │ (blockSize − 4 bytes,    │ block+8      │ prev free (0 = none)    │
+ *  │  all of it usable)       │              │ ... unused ...          │
+ *  │                          │ block+size−4 │ footer: blockSize       │
+ *  └─────────────────────────┘              └─────────────────────────┘
+ * ```
+ * An allocated block has no footer: its last word is payload. Only a free
+ * block writes a footer, and the block after it has PREV_FREE set, which is
+ * the only time anyone reads that footer. Overhead per allocated block: 4 B.
+ *
+ * ## The header word
+ *
+ * ```
+ *   31                                          3    2    1    0
+ *  ┌─────────────────────────────────────────────┬────┬────┬────┐
+ *  │ blockSize (bytes, header included, ×8)       │ A  │ P  │ F  │
+ *  └─────────────────────────────────────────────┴────┴────┴────┘
+ * ```
+ * - F (FREE): this block is free. Iff set, the block is in exactly one free
+ *   list, has a footer, and its payload-start bit is clear.
+ * - P (PREV_FREE): the physically previous block is free. Iff set, the word
+ *   just before this header is that block's footer. The first block never
+ *   has P set. Meaningful on allocated blocks, free blocks (always 0 there,
+ *   since two free blocks are never adjacent) and the sentinel.
+ * - A (ALIGNED): the block was allocated with an alignment above 8, so a
+ *   moving realloc keeps the alignment its address has. Never set with F.
+ *
+ * After `free`, the header keeps F set even when the block is merged into
+ * its left neighbour; that stale header is what lets a double free be named
+ * DOUBLE_FREE rather than INVALID_POINTER (see heap.ts).
+ *
+ * ## The payload-start bitmap
+ *
+ * One bit per 8-byte granule from `blocksStart + 4` to the sentinel: bit g
+ * is set iff an allocated block's payload starts at `blocksStart + 4 + 8g`.
+ * It makes `free` check any pointer exactly in O(1): a pointer is a live
+ * block iff its bit is set. Cost: 1/64 of the region (1.6 %).
+ */
+
+/** log2 of the payload alignment every block gets (8 bytes). */
+export const ALIGN_BITS = 3;
+/** Payload alignment in bytes. */
+export const ALIGN = 1 << ALIGN_BITS;
+/** Mask of the bits of an address below ALIGN. */
+export const ALIGN_MASK = ALIGN - 1;
+
+/** log2 of the number of second-level lists per first-level class. */
+export const SL_BITS = 5;
+/** Second-level lists per first-level class. */
+export const SL_COUNT = 1 << SL_BITS;
+/**
+ * Block sizes below this are "small": first level 0, one list per multiple
+ * of 8 (exact size classes). At and above it, first level fl covers
+ * [2^(fl+FL_SHIFT-1), 2^(fl+FL_SHIFT)) in SL_COUNT equal steps.
+ */
+export const SB_BITS = SL_BITS + ALIGN_BITS;
+export const SMALL_BLOCK = 1 << SB_BITS;
+/** floor(log2(size)) − FL_SHIFT is the first level of a non-small size. */
+export const FL_SHIFT = SB_BITS - 1;
+/** First-level classes: sizes up to 2^32 − 8 give fl ≤ 31 − FL_SHIFT. */
+export const FL_COUNT = 32 - FL_SHIFT;
+
+/** Bytes in the block header word. */
+export const HEADER_BYTES = 4;
+/** Bytes in the footer word of a free block. */
+export const FOOTER_BYTES = 4;
+/** Smallest block: header + next + prev + footer. */
+export const MIN_BLOCK = 16;
+/** Largest block size a header can hold. */
+export const MAX_BLOCK = 0x1_0000_0000 - ALIGN;
+/** Offsets inside a block, from the header address. */
+export const BLOCK_NEXT_FREE = 4;
+export const BLOCK_PREV_FREE = 8;
+
+/** Header bits. The size is `header & SIZE_MASK`. */
+export const FREE = 1 << 0;
+export const PREV_FREE = 1 << 1;
+export const ALIGNED = 1 << 2;
+export const FLAG_MASK = ALIGN_MASK;
+export const SIZE_MASK = ~FLAG_MASK >>> 0;
+
+/** Root word indexes (u32 words from regionStart). */
+export const R_MAGIC = 0;
+export const R_VERSION = 1;
+export const R_REGION_START = 2;
+export const R_REGION_END = 3;
+export const R_LOCK = 4;
+export const R_FLAGS = 5;
+export const R_BLOCKS_START = 6;
+export const R_SENTINEL = 7;
+export const R_BITMAP_START = 8;
+export const R_USED_BYTES = 9;
+export const R_FREE_BYTES = 10;
+export const R_LIVE_BLOCKS = 11;
+export const R_FREE_BLOCKS = 12;
+export const R_PEAK_USED = 13;
+export const R_META_BYTES = 14;
+export const ROOT_WORDS = 16;
+
+/** TLSF table word indexes (u32 words from regionStart). */
+export const T_FL_BITMAP = ROOT_WORDS;
+export const T_SL_BITMAP = T_FL_BITMAP + 1;
+export const T_HEADS = T_SL_BITMAP + FL_COUNT;
+export const TABLE_END_WORDS = T_HEADS + FL_COUNT * SL_COUNT;
+/** Bytes from regionStart to the payload-start bitmap. */
+export const TABLES_BYTES = TABLE_END_WORDS * 4;
+
+export const MAGIC = 0x54465048;
+export const LAYOUT_VERSION = 1;
+/** The VERSION word a heap of this build writes and accepts. */
+export const VERSION_WORD = LAYOUT_VERSION | (SL_BITS << 8) | (ALIGN_BITS << 16);
+
+/** Bits per payload-start bitmap granule shift: one bit per 8 bytes. */
+export const BITMAP_GRANULE_BITS = ALIGN_BITS;
+
+/** Largest alignment `alignedAlloc` accepts (2 GiB). */
+export const MAX_ALIGN = 0x8000_0000;
+
+/** Smallest region that holds the root, tables, bitmap and one block. */
+export const MIN_REGION = TABLES_BYTES + 64;
+/** Regions must end at or below this, so every address fits a u32 word. */
+export const MAX_REGION_END = 0x1_0000_0000 - ALIGN;
+
+/**
+ * Block size (header included) that serves a payload of `size` bytes.
+ * `size` must be at most MAX_BLOCK − HEADER_BYTES.
+ */
+export function blockSizeFor(size: number): number {
+	const s = ((size + HEADER_BYTES + ALIGN_MASK) & ~ALIGN_MASK) >>> 0;
+	return s < MIN_BLOCK ? MIN_BLOCK : s;
+}
