@@ -74,6 +74,15 @@ function alignmentOf(ptr: number): number {
 	return a === 0 || a > MAX_ALIGN ? MAX_ALIGN : a;
 }
 
+/**
+ * Bytes from `block` to the first block start whose payload is aligned to
+ * `align` and that leaves either no gap or a gap that is a block of its own.
+ */
+function alignGap(block: number, align: number): number {
+	const gap = (align - (ptrOf(block) % align)) % align;
+	return gap !== 0 && gap < MIN_BLOCK ? gap + align : gap;
+}
+
 /** A TLSF heap over one region of an ArrayBuffer, SharedArrayBuffer or WebAssembly.Memory. */
 export class Heap {
 	/** The buffer pointers index into. */
@@ -356,26 +365,37 @@ export class Heap {
 		const ptr = ptrOf(block);
 		mark(m, this._bitmapWord, granuleOf(this._payloadBase, ptr));
 		rootAdd(m, root, R_LIVE_BLOCKS, 1);
-		const used = rootGet(m, root, R_USED_BYTES) + need - HEADER_BYTES;
-		rootSet(m, root, R_USED_BYTES, used);
-		if (used > rootGet(m, root, R_PEAK_USED)) rootSet(m, root, R_PEAK_USED, used);
+		this._addUsed(need - HEADER_BYTES);
 		return ptr;
+	}
+
+	/** Adds `delta` (> 0) payload bytes to USED_BYTES and raises PEAK_USED with it. */
+	private _addUsed(delta: number): void {
+		const m = this._m;
+		const used = rootGet(m, this._root, R_USED_BYTES) + delta;
+		rootSet(m, this._root, R_USED_BYTES, used);
+		if (used > rootGet(m, this._root, R_PEAK_USED)) rootSet(m, this._root, R_PEAK_USED, used);
 	}
 
 	/** @internal Allocates `size` bytes aligned to `align` > 8; 0 when full. */
 	_allocAligned(align: number, size: number): number {
 		const m = this._m;
 		const need = blockSizeFor(size);
-		// Worst case the first aligned payload is align − 8 bytes in, and a
-		// gap that is not a block of its own pushes it one alignment further.
-		const ask = need + align + MIN_BLOCK;
-		if (ask > MAX_BLOCK) return 0;
-		let block = findFree(m, this._root, ask);
-		if (block === 0) return 0;
-		let bsize = sizeOf(header(m, block));
+		// First the block a plain malloc would take, if its aligned part fits.
+		let block = findFree(m, this._root, need);
+		let bsize = block === 0 ? 0 : sizeOf(header(m, block));
+		let gap = alignGap(block, align);
+		if (block === 0 || gap + need > bsize) {
+			// Worst case the first aligned payload is align − 8 bytes in, and a
+			// gap that is not a block of its own pushes it one alignment further.
+			const ask = need + align + MIN_BLOCK;
+			if (ask > MAX_BLOCK) return 0;
+			block = findFree(m, this._root, ask);
+			if (block === 0) return 0;
+			bsize = sizeOf(header(m, block));
+			gap = alignGap(block, align);
+		}
 		removeFree(m, this._root, block, bsize);
-		let gap = (align - (ptrOf(block) % align)) % align;
-		if (gap !== 0 && gap < MIN_BLOCK) gap += align;
 		let flags = ALIGNED;
 		if (gap !== 0) {
 			setHeader(m, block, gap | FREE);
@@ -464,11 +484,13 @@ export class Heap {
 				setHeader(m, after, header(m, after) & ~PREV_FREE);
 				rootAdd(m, root, R_FREE_BYTES, -ns);
 				rootAdd(m, root, R_FREE_BLOCKS, -1);
-				const used = rootGet(m, root, R_USED_BYTES) + ns;
-				rootSet(m, root, R_USED_BYTES, used);
-				if (used > rootGet(m, root, R_PEAK_USED)) rootSet(m, root, R_PEAK_USED, used);
+				this._addUsed(ns);
 				this._trimBlock(block, cur + ns, need);
 				return ptr;
+			}
+			if ((h & PREV_FREE) !== 0) {
+				const out = this._slideBack(block, need, align, keep);
+				if (out !== 0) return out;
 			}
 		}
 		const out = align <= ALIGN ? this._allocBlock(need) : this._allocAligned(align, size);
@@ -476,6 +498,42 @@ export class Heap {
 		const n = Math.min(keep, cur - HEADER_BYTES);
 		this._u8.copyWithin(out, ptr, ptr + n);
 		this._freeBlock(block);
+		return out;
+	}
+
+	/**
+	 * Grows live block `block` (whose previous block is free) by merging it
+	 * with that block and with a free next block, when together they hold
+	 * `need` bytes at an address aligned to `align`: the payload slides back
+	 * to the start of the merged block. Returns the new payload address, or 0
+	 * (nothing changed) when they do not.
+	 */
+	private _slideBack(block: number, need: number, align: number, keep: number): number {
+		const m = this._m;
+		const root = this._root;
+		const h = header(m, block);
+		const cur = sizeOf(h);
+		const ps = prevFreeSize(m, block);
+		const prev = block - ps;
+		const next = block + cur;
+		const nh = header(m, next);
+		const ns = (nh & FREE) !== 0 ? sizeOf(nh) : 0;
+		const total = ps + cur + ns;
+		if (total < need || ptrOf(prev) % align !== 0) return 0;
+		const ptr = ptrOf(block);
+		const out = ptrOf(prev);
+		removeFree(m, root, prev, ps);
+		if (ns !== 0) removeFree(m, root, next, ns);
+		this._u8.copyWithin(out, ptr, ptr + Math.min(keep, cur - HEADER_BYTES));
+		unmark(m, this._bitmapWord, granuleOf(this._payloadBase, ptr));
+		mark(m, this._bitmapWord, granuleOf(this._payloadBase, out));
+		setHeader(m, prev, total | (h & ALIGNED));
+		const after = prev + total;
+		setHeader(m, after, header(m, after) & ~PREV_FREE);
+		rootAdd(m, root, R_FREE_BYTES, -(ps + ns));
+		rootAdd(m, root, R_FREE_BLOCKS, ns !== 0 ? -2 : -1);
+		this._addUsed(ps + ns);
+		this._trimBlock(prev, total, need);
 		return out;
 	}
 
