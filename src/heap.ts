@@ -365,15 +365,15 @@ export class Heap {
 		const ptr = ptrOf(block);
 		mark(m, this._bitmapWord, granuleOf(this._payloadBase, ptr));
 		rootAdd(m, root, R_LIVE_BLOCKS, 1);
-		this._addUsed(need - HEADER_BYTES);
+		rootAdd(m, root, R_USED_BYTES, need - HEADER_BYTES);
+		this._raisePeak();
 		return ptr;
 	}
 
-	/** Adds `delta` (> 0) payload bytes to USED_BYTES and raises PEAK_USED with it. */
-	private _addUsed(delta: number): void {
+	/** Raises PEAK_USED to USED_BYTES (call once a block has its final size). */
+	private _raisePeak(): void {
 		const m = this._m;
-		const used = rootGet(m, this._root, R_USED_BYTES) + delta;
-		rootSet(m, this._root, R_USED_BYTES, used);
+		const used = rootGet(m, this._root, R_USED_BYTES);
 		if (used > rootGet(m, this._root, R_PEAK_USED)) rootSet(m, this._root, R_PEAK_USED, used);
 	}
 
@@ -484,8 +484,9 @@ export class Heap {
 				setHeader(m, after, header(m, after) & ~PREV_FREE);
 				rootAdd(m, root, R_FREE_BYTES, -ns);
 				rootAdd(m, root, R_FREE_BLOCKS, -1);
-				this._addUsed(ns);
+				rootAdd(m, root, R_USED_BYTES, ns);
 				this._trimBlock(block, cur + ns, need);
+				this._raisePeak();
 				return ptr;
 			}
 			if ((h & PREV_FREE) !== 0) {
@@ -532,8 +533,9 @@ export class Heap {
 		setHeader(m, after, header(m, after) & ~PREV_FREE);
 		rootAdd(m, root, R_FREE_BYTES, -(ps + ns));
 		rootAdd(m, root, R_FREE_BLOCKS, ns !== 0 ? -2 : -1);
-		this._addUsed(ps + ns);
+		rootAdd(m, root, R_USED_BYTES, ps + ns);
 		this._trimBlock(prev, total, need);
+		this._raisePeak();
 		return out;
 	}
 
