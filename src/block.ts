@@ -9,10 +9,11 @@
  *  block+4        next free link   (free blocks only)
  *  block+8        prev free link   (free blocks only)
  *  block+size−4   footer = size    (free blocks only)
+ *  block+size−4   align trailer    (allocated blocks with A set only)
  * ```
  * `m` is a Uint32Array over the whole buffer; addresses are byte offsets.
  */
-import { BLOCK_NEXT_FREE, BLOCK_PREV_FREE, FLAG_MASK, FOOTER_BYTES, HEADER_BYTES } from './layout.js';
+import { ALIGN_TRAILER_BYTES, BLOCK_NEXT_FREE, BLOCK_PREV_FREE, FLAG_MASK, FOOTER_BYTES, HEADER_BYTES } from './layout.js';
 
 /** The header word of `block`. */
 export function header(m: Uint32Array, block: number): number {
@@ -41,6 +42,14 @@ export function setFooter(m: Uint32Array, block: number, size: number): void {
 /** The footer of a free block of `size` bytes. */
 export function footer(m: Uint32Array, block: number, size: number): number {
 	return m[(block + size - FOOTER_BYTES) >>> 2];
+}
+/** The alignment an ALIGNED block of `size` bytes keeps (its trailer). */
+export function alignTrailer(m: Uint32Array, block: number, size: number): number {
+	return m[(block + size - ALIGN_TRAILER_BYTES) >>> 2];
+}
+/** Writes the align trailer of an ALIGNED block of `size` bytes. */
+export function setAlignTrailer(m: Uint32Array, block: number, size: number, align: number): void {
+	m[(block + size - ALIGN_TRAILER_BYTES) >>> 2] = align;
 }
 /** Size of the free block just before `block` (valid only when P is set). */
 export function prevFreeSize(m: Uint32Array, block: number): number {

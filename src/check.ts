@@ -5,11 +5,13 @@
  * - root:      MAGIC and VERSION are this build's; the bounds are consistent.
  * - walk:      block sizes are multiples of 8 and ≥ 16, and the walk from
  *              blocksStart lands exactly on the sentinel.
- * - footer:    a block is free iff … its footer equals its size (free only).
+ * - footer:    a free block's last word (its footer) equals its size.
  * - prev-free: a block's P bit is set iff the block before it is free (the
  *              first block's P is 0; the sentinel's P tells the last block).
  * - adjacent-free: no two free blocks are neighbours.
- * - aligned:   A is never set on a free block.
+ * - aligned:   A is never set on a free block; an allocated block has A
+ *              iff its last word is an align trailer: a power of two ≥ 8
+ *              that divides its payload address.
  * - bitmap:    a payload-start bit is set iff an allocated block starts there.
  * - lists:     a block is in list li iff it is free and mappingInsert(size)
  *              = li; links are consistent both ways; no cycles.
@@ -20,12 +22,14 @@
  */
 import type { Violation } from './api.js';
 import { countMarked, granuleOf, isMarked } from './bitmap.js';
-import { footer, header, nextFree, prevFree, rootGet, sizeOf } from './block.js';
+import { alignTrailer, footer, header, nextFree, prevFree, rootGet, sizeOf } from './block.js';
 import { heapError } from './errors.js';
 import { listHead } from './freelist.js';
 import type { Heap } from './heap.js';
 import {
+	ALIGN,
 	ALIGNED,
+	MAX_ALIGN,
 	ALIGN_MASK,
 	FL_COUNT,
 	FREE,
@@ -85,6 +89,12 @@ export function checkHeap(heap: Heap): Violation[] {
 			freeBytes += b.size;
 		} else {
 			if (!marked) bad('bitmap', b.block, 'payload-start bit clear on an allocated block');
+			if (b.aligned) {
+				const a = alignTrailer(m, b.block, b.size);
+				if (a < ALIGN || a > MAX_ALIGN || (a & (a - 1)) !== 0 || b.ptr % a !== 0) {
+					bad('align-trailer', b.block, `align trailer ${a} is not a power of two ≥ 8 that divides ${b.ptr}`);
+				}
+			}
 			used += b.size - HEADER_BYTES;
 			live++;
 		}

@@ -22,6 +22,7 @@ import type { ArrayType, ArrayTypeMap, BlockInfo, HeapOptions, HeapStats, Violat
 import { type Layout, allocate, allocateZeroed, deallocate, grow, growZeroed, shrink } from './allocator.js';
 import { granuleOf, isMarked, mark, unmark } from './bitmap.js';
 import {
+	alignTrailer,
 	blockOf,
 	footer,
 	header,
@@ -30,6 +31,7 @@ import {
 	rootAdd,
 	rootGet,
 	rootSet,
+	setAlignTrailer,
 	setFooter,
 	setHeader,
 	sizeOf,
@@ -40,6 +42,7 @@ import { findFree, insertFree, removeFree } from './freelist.js';
 import {
 	ALIGN,
 	ALIGNED,
+	ALIGN_TRAILER_BYTES,
 	FREE,
 	HEADER_BYTES,
 	MAX_ALIGN,
@@ -68,10 +71,9 @@ interface AttachRequest {
 /** Largest payload one block can have. */
 const MAX_PAYLOAD = MAX_BLOCK - HEADER_BYTES;
 
-/** Lowest set bit of an address, as an alignment (capped at MAX_ALIGN). */
-function alignmentOf(ptr: number): number {
-	const a = (ptr & -ptr) >>> 0;
-	return a === 0 || a > MAX_ALIGN ? MAX_ALIGN : a;
+/** Usable payload bytes of an allocated block with header word `h`. */
+function usableOf(h: number): number {
+	return sizeOf(h) - HEADER_BYTES - ((h & ALIGNED) !== 0 ? ALIGN_TRAILER_BYTES : 0);
 }
 
 /**
@@ -215,8 +217,8 @@ export class Heap {
 	 * Resizes the block at `ptr` to `size` bytes, keeping its contents up to
 	 * the smaller of the two sizes. In place when it can be: a shrink splits
 	 * off the tail, a grow absorbs a free next neighbour. Otherwise it
-	 * allocates, copies and frees; a block from `alignedAlloc` keeps an
-	 * alignment at least as large as it had. Returns the new address, or 0
+	 * allocates, copies and frees; a block from `alignedAlloc` keeps the
+	 * alignment it was allocated with (its align trailer). Returns the new address, or 0
 	 * when it cannot grow; then the old block is untouched and still live.
 	 * `realloc(0, n)` is `malloc(n)`. `realloc(ptr, 0)` shrinks the block to
 	 * the minimum block and returns `ptr` (it does not free it).
@@ -227,7 +229,7 @@ export class Heap {
 		const block = this._liveBlock('realloc', ptr);
 		if (size > MAX_PAYLOAD) return 0;
 		const h = header(this._m, block);
-		const align = (h & ALIGNED) !== 0 ? alignmentOf(ptr) : ALIGN;
+		const align = (h & ALIGNED) !== 0 ? alignTrailer(this._m, block, sizeOf(h)) : ALIGN;
 		const out = this._resize(block, size, align, size);
 		if (this.debug !== 0) this._debugAfter('realloc');
 		return out;
@@ -235,7 +237,7 @@ export class Heap {
 
 	/** Bytes the caller may use at `ptr` (≥ the size asked for). */
 	usableSize(ptr: number): number {
-		return sizeOf(header(this._m, this._liveBlock('usableSize', ptr))) - HEADER_BYTES;
+		return usableOf(header(this._m, this._liveBlock('usableSize', ptr)));
 	}
 
 	// ─── Allocator API (Rust style: throws AllocError when full) ─────────
@@ -379,8 +381,9 @@ export class Heap {
 
 	/** @internal Allocates `size` bytes aligned to `align` > 8; 0 when full. */
 	_allocAligned(align: number, size: number): number {
+		if (size > MAX_PAYLOAD - ALIGN_TRAILER_BYTES) return 0;
 		const m = this._m;
-		const need = blockSizeFor(size);
+		const need = blockSizeFor(size + ALIGN_TRAILER_BYTES);
 		// First the block a plain malloc would take, if its aligned part fits.
 		let block = findFree(m, this._root, need);
 		let bsize = block === 0 ? 0 : sizeOf(header(m, block));
@@ -406,7 +409,9 @@ export class Heap {
 			bsize -= gap;
 			flags |= PREV_FREE;
 		}
-		return this._useBlock(block, bsize, need, flags);
+		const ptr = this._useBlock(block, bsize, need, flags);
+		setAlignTrailer(m, block, sizeOf(header(m, block)), align);
+		return ptr;
 	}
 
 	/** @internal Frees live block `block`, coalescing with free neighbours. */
@@ -463,15 +468,19 @@ export class Heap {
 	 * block is untouched).
 	 */
 	_resize(block: number, size: number, align: number, keep: number): number {
+		if (size > MAX_PAYLOAD - ALIGN_TRAILER_BYTES) return 0;
 		const m = this._m;
 		const root = this._root;
 		const ptr = ptrOf(block);
-		const need = blockSizeFor(size);
 		const h = header(m, block);
 		const cur = sizeOf(h);
-		if (ptr % align === 0) {
+		const aligned = (h & ALIGNED) !== 0;
+		const need = blockSizeFor(aligned ? size + ALIGN_TRAILER_BYTES : size);
+		// In place only where the address already has the alignment, and a
+		// block without a trailer stays without one.
+		if (ptr % align === 0 && (aligned || align <= ALIGN)) {
 			if (need <= cur) {
-				this._trimBlock(block, cur, need);
+				this._trimBlock(block, cur, need, align);
 				return ptr;
 			}
 			const next = block + cur;
@@ -485,7 +494,7 @@ export class Heap {
 				rootAdd(m, root, R_FREE_BYTES, -ns);
 				rootAdd(m, root, R_FREE_BLOCKS, -1);
 				rootAdd(m, root, R_USED_BYTES, ns);
-				this._trimBlock(block, cur + ns, need);
+				this._trimBlock(block, cur + ns, need, align);
 				this._raisePeak();
 				return ptr;
 			}
@@ -494,9 +503,9 @@ export class Heap {
 				if (out !== 0) return out;
 			}
 		}
-		const out = align <= ALIGN ? this._allocBlock(need) : this._allocAligned(align, size);
+		const out = align <= ALIGN ? this._allocBlock(blockSizeFor(size)) : this._allocAligned(align, size);
 		if (out === 0) return 0;
-		const n = Math.min(keep, cur - HEADER_BYTES);
+		const n = Math.min(keep, usableOf(h));
 		this._u8.copyWithin(out, ptr, ptr + n);
 		this._freeBlock(block);
 		return out;
@@ -525,7 +534,7 @@ export class Heap {
 		const out = ptrOf(prev);
 		removeFree(m, root, prev, ps);
 		if (ns !== 0) removeFree(m, root, next, ns);
-		this._u8.copyWithin(out, ptr, ptr + Math.min(keep, cur - HEADER_BYTES));
+		this._u8.copyWithin(out, ptr, ptr + Math.min(keep, usableOf(h)));
 		unmark(m, this._bitmapWord, granuleOf(this._payloadBase, ptr));
 		mark(m, this._bitmapWord, granuleOf(this._payloadBase, out));
 		setHeader(m, prev, total | (h & ALIGNED));
@@ -534,21 +543,29 @@ export class Heap {
 		rootAdd(m, root, R_FREE_BYTES, -(ps + ns));
 		rootAdd(m, root, R_FREE_BLOCKS, ns !== 0 ? -2 : -1);
 		rootAdd(m, root, R_USED_BYTES, ps + ns);
-		this._trimBlock(prev, total, need);
+		this._trimBlock(prev, total, need, align);
 		this._raisePeak();
 		return out;
 	}
 
-	/** Shrinks live block `block` of `cur` bytes to `need`, freeing the tail if it is a block. */
-	private _trimBlock(block: number, cur: number, need: number): void {
+	/**
+	 * Shrinks live block `block` of `cur` bytes to `need`, freeing the tail if
+	 * it is a block of its own; an ALIGNED block gets its trailer (`align`)
+	 * written at its final end.
+	 */
+	private _trimBlock(block: number, cur: number, need: number, align: number): void {
 		const m = this._m;
-		const rest = cur - need;
-		if (rest < MIN_BLOCK) return;
 		const h = header(m, block);
-		setHeader(m, block, need | (h & (PREV_FREE | ALIGNED)));
-		rootAdd(m, this._root, R_USED_BYTES, -rest);
-		rootAdd(m, this._root, R_FREE_BYTES, rest);
-		this._releaseRange(block + need, rest, false);
+		const rest = cur - need;
+		let size = cur;
+		if (rest >= MIN_BLOCK) {
+			setHeader(m, block, need | (h & (PREV_FREE | ALIGNED)));
+			rootAdd(m, this._root, R_USED_BYTES, -rest);
+			rootAdd(m, this._root, R_FREE_BYTES, rest);
+			this._releaseRange(block + need, rest, false);
+			size = need;
+		}
+		if ((h & ALIGNED) !== 0) setAlignTrailer(m, block, size, align);
 	}
 
 	/**

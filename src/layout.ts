@@ -89,8 +89,10 @@
  *   just before this header is that block's footer. The first block never
  *   has P set. Meaningful on allocated blocks, free blocks (always 0 there,
  *   since two free blocks are never adjacent) and the sentinel.
- * - A (ALIGNED): the block was allocated with an alignment above 8, so a
- *   moving realloc keeps the alignment its address has. Never set with F.
+ * - A (ALIGNED): the block was allocated with an alignment above 8. Its
+ *   last word is then the align trailer: the alignment asked for, in bytes,
+ *   which a moving realloc keeps. Its usable size is blockSize − 8.
+ *   Never set with F.
  *
  * After `free`, the header keeps F set even when the block is merged into
  * its left neighbour; that stale header is what lets a double free be named
@@ -131,6 +133,8 @@ export const FL_COUNT = 32 - FL_SHIFT;
 export const HEADER_BYTES = 4;
 /** Bytes in the footer word of a free block. */
 export const FOOTER_BYTES = 4;
+/** Bytes of the align trailer at the end of an ALIGNED block. */
+export const ALIGN_TRAILER_BYTES = 4;
 /** Smallest block: header + next + prev + footer. */
 export const MIN_BLOCK = 16;
 /** Largest block size a header can hold. */
