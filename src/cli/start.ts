@@ -71,7 +71,7 @@ function printHeap(heap: Heap, width: number, rows: number): number {
 		console.log(`  check()        ${violations.length} violation(s):`);
 		for (const v of violations.slice(0, 10)) console.log(`    ${v.rule} at ${v.at}: ${v.message}`);
 	}
-	console.log(renderText(heap, { width, rows, color: process.stdout.isTTY === true }));
+	console.log(renderText(heap, { width, rows, color: process.stdout.isTTY === true && !process.env.NO_COLOR }));
 	return violations.length;
 }
 
