@@ -3,7 +3,7 @@
  * through a fresh Heap and prints what it measured, the heap's stats and
  * check, and a text map of the heap at the end.
  *
- *   npm start                                  the bundled sqlite trace, 64 MiB heap
+ *   npm start                                  the bundled sqlite trace, 20 MiB heap
  *   npm start -- path/to/x.trace.gz --size 256 another trace, heap size in MiB
  *
  * Exit status 1 when an allocation failed or check() found violations.
@@ -18,7 +18,7 @@ import { type ReplayReport, type Trace, readTrace, replay } from '../trace/index
 
 /** Command-line options, declared as data. */
 const OPTIONS = {
-	size: { type: 'string', default: '64', description: 'heap size in MiB' },
+	size: { type: 'string', default: '20', description: 'heap size in MiB' },
 	width: { type: 'string', default: '64', description: 'heap map width in cells' },
 	rows: { type: 'string', default: '8', description: 'heap map rows' },
 	help: { type: 'boolean', default: false, description: 'print this help' },
@@ -58,9 +58,9 @@ function printReplay(path: string, trace: Trace, readMs: number, r: ReplayReport
 	}
 }
 
-function printHeap(heap: Heap, width: number, rows: number): number {
+function printHeap(heap: Heap, title: string, width: number, rows: number): number {
 	const s = heap.stats();
-	console.log(`heap at the end (${bytes(s.regionBytes)} region)`);
+	console.log(`${title} (${bytes(s.regionBytes)} region)`);
 	console.log(`  used           ${bytes(s.usedBytes)} in ${int(s.liveBlocks)} blocks (peak ${bytes(s.peakUsedBytes)})`);
 	console.log(`  free           ${bytes(s.freeBytes)} in ${int(s.freeBlocks)} blocks, largest ${bytes(s.largestFreeBlock)}`);
 	console.log(`  overhead       ${bytes(s.overheadBytes)} (${int(s.metaBytes)} B fixed)`);
@@ -89,7 +89,14 @@ async function main(): Promise<number> {
 	const heap = new Heap({ size });
 	const report = replay(trace, heap);
 	printReplay(path, trace, readMs, report);
-	const violations = printHeap(heap, Number(values.width), Number(values.rows));
+	let violations = printHeap(heap, 'heap at the end', Number(values.width), Number(values.rows));
+	if (report.peakOp >= 0 && report.failedAt === undefined) {
+		// The same trace again, stopped where live bytes peaked: the fullest heap.
+		const atPeak = new Heap({ size });
+		replay(trace, atPeak, { stopAt: report.peakOp + 1 });
+		console.log();
+		violations += printHeap(atPeak, `heap at peak live bytes, after op ${int(report.peakOp + 1)}`, Number(values.width), Number(values.rows));
+	}
 	return report.failedAt !== undefined || violations > 0 ? 1 : 0;
 }
 

@@ -61,6 +61,17 @@ export interface ReplayOptions {
 	 * @defaultValue none
 	 */
 	onProgress?: (done: number, total: number) => void;
+	/**
+	 * Ops between two `onProgress` calls.
+	 * @defaultValue 65536
+	 */
+	progressEvery?: number;
+	/**
+	 * Replay only the first `stopAt` ops (e.g. `report.peakOp + 1` of an
+	 * earlier replay, to look at the heap at its peak).
+	 * @defaultValue every op
+	 */
+	stopAt?: number;
 }
 
 /** The allocation a replay stopped at. */
@@ -87,6 +98,8 @@ export interface ReplayReport {
 	totalOps: number;
 	/** Largest sum of live requested sizes (over the ops completed). */
 	peakLiveBytes: number;
+	/** 0-based index of the op after which live bytes first reached their peak (−1 if none). */
+	peakOp: number;
 	/** Max over allocations of `ptr + size`, minus the lowest pointer ever returned. */
 	footprintBytes: number;
 	/** `footprintBytes / peakLiveBytes − 1` (0 when peakLiveBytes is 0). */
@@ -120,12 +133,12 @@ export class ReplayError extends Error {
 	}
 }
 
-/** Ops between two `onProgress` calls, minus one (a mask). */
-const PROGRESS_MASK = 0xffff;
 
 /** Replays every op of `trace` through `target` and reports what it measured. */
 export function replay(trace: Trace, target: ReplayTarget, options: ReplayOptions = {}): ReplayReport {
-	const n = trace.ops;
+	const n = Math.min(trace.ops, options.stopAt ?? trace.ops);
+	const every = options.progressEvery ?? 65536;
+	if (!Number.isSafeInteger(every) || every < 1) throw new RangeError('replay: progressEvery must be a positive integer');
 	const kind = trace.kind;
 	const ids = trace.id;
 	const sizes = trace.size;
@@ -140,6 +153,8 @@ export function replay(trace: Trace, target: ReplayTarget, options: ReplayOption
 	let liveBytes = 0;
 	let liveObjects = 0;
 	let peak = 0;
+	let peakOp = -1;
+	let untilProgress = every;
 	let lo = Number.POSITIVE_INFINITY;
 	let hi = 0;
 	let failed = -1;
@@ -147,7 +162,10 @@ export function replay(trace: Trace, target: ReplayTarget, options: ReplayOption
 	const t0 = performance.now();
 	try {
 		for (; i < n; i++) {
-			if ((i & PROGRESS_MASK) === 0 && i !== 0 && onProgress !== undefined) onProgress(i, n);
+			if (--untilProgress === 0) {
+				untilProgress = every;
+				if (onProgress !== undefined) onProgress(i, n);
+			}
 			const k = kind[i];
 			const id = ids[i];
 			if (k === OP_FREE) {
@@ -173,7 +191,10 @@ export function replay(trace: Trace, target: ReplayTarget, options: ReplayOption
 			ptrOf[id] = p;
 			sizeOf[id] = size;
 			liveBytes += size;
-			if (liveBytes > peak) peak = liveBytes;
+			if (liveBytes > peak) {
+				peak = liveBytes;
+				peakOp = i;
+			}
 			if (p !== 0) {
 				if (p < lo) lo = p;
 				if (p + size > hi) hi = p + size;
@@ -189,6 +210,7 @@ export function replay(trace: Trace, target: ReplayTarget, options: ReplayOption
 		ops: i,
 		totalOps: n,
 		peakLiveBytes: peak,
+		peakOp,
 		footprintBytes,
 		fragmentation: peak === 0 ? 0 : footprintBytes / peak - 1,
 		elapsedMs,
