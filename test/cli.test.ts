@@ -1,0 +1,83 @@
+/** The `heapfit` command: output, JSON, and one-line errors with exit status 1. */
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { fileURLToPath } from 'node:url';
+
+const MAIN = fileURLToPath(new URL('../src/cli/main.ts', import.meta.url));
+const SQLITE = fileURLToPath(new URL('../traces/sqlite-index.trace.gz', import.meta.url));
+const dir = mkdtempSync(join(tmpdir(), 'heapfit-cli-'));
+
+function run(...args: string[]) {
+	const r = spawnSync(process.execPath, ['--import', 'tsx', MAIN, ...args], { encoding: 'utf8', env: { ...process.env, NO_COLOR: '1' } });
+	return { code: r.status, out: r.stdout, err: r.stderr };
+}
+function traceFile(name: string, text: string): string {
+	const p = join(dir, name);
+	writeFileSync(p, text);
+	return p;
+}
+
+test('replay --json prints exactly one JSON object with the figures', () => {
+	const f = traceFile('ok.trace', '# alloc-trace v1 program=t\na 1 100\na 2 50\nf 1\nr 2 400\nf 2\n');
+	const r = run('replay', f, '--json', '--size', '1M');
+	assert.equal(r.code, 0, r.err);
+	const lines = r.out.trim().split('\n');
+	assert.equal(lines.length, 1);
+	const j = JSON.parse(lines[0]);
+	assert.equal(j.ops, 5);
+	assert.equal(j.peakLiveBytes, 400);
+	assert.equal(j.heapSize, 1 << 20);
+	for (const k of ['footprintBytes', 'fragmentation', 'nsPerOp']) assert.equal(typeof j[k], 'number', k);
+	assert.equal(j.fragmentation, j.footprintBytes / j.peakLiveBytes - 1);
+});
+
+test('replay prints a readable summary of the bundled trace', () => {
+	const r = run('replay', SQLITE);
+	assert.equal(r.code, 0, r.err);
+	assert.match(r.out, /ops\s+411,428 of 411,428/);
+	assert.match(r.out, /peak live bytes\s+13,876,452 B/);
+	assert.match(r.out, /fragmentation\s+\d+\.\d+ %/);
+});
+
+test('a failed allocation is reported with its op index and exit status 2', () => {
+	const f = traceFile('big.trace', 'a 1 100\na 2 5000000\n');
+	const r = run('replay', f, '--size', '64k', '--json');
+	assert.equal(r.code, 2);
+	const j = JSON.parse(r.out);
+	assert.deepEqual({ op: j.failedAt.op, line: j.failedAt.line, kind: j.failedAt.kind }, { op: 1, line: 2, kind: 'a' });
+});
+
+for (const [name, text, pattern] of [
+	['malformed line', 'a 1 10\na 2\n', /^heapfit: line 2: /],
+	['unknown id', 'a 1 10\nf 7\n', /^heapfit: line 2: .*id 7/],
+	['unknown op letter', 'a 1 10\nz 1\n', /^heapfit: line 2: /],
+] as const) {
+	test(`bad input (${name}) gives one line and exit status 1`, () => {
+		const r = run('replay', traceFile(`${name.replace(/ /g, '-')}.trace`, text));
+		assert.equal(r.code, 1);
+		assert.match(r.err, pattern);
+		assert.equal(r.err.trim().split('\n').length, 1, r.err);
+		assert.doesNotMatch(r.err, /\n\s+at /);
+	});
+}
+
+test('a missing file, an unknown command and a bad option give one line and exit status 1', () => {
+	for (const args of [['replay', join(dir, 'nope.gz')], ['frobnicate'], ['replay', SQLITE, '--bogus'], ['replay', SQLITE, '--size', 'lots']]) {
+		const r = run(...args);
+		assert.equal(r.code, 1, args.join(' '));
+		assert.match(r.err, /^heapfit: /);
+		assert.equal(r.err.trim().split('\n').length, 1, r.err);
+	}
+});
+
+test('map prints a text heap map at peak', () => {
+	const f = traceFile('map.trace', 'a 1 1000\na 2 1000\na 3 1000\nf 2\n');
+	const r = run('map', f, '--size', '64k', '--width', '32', '--rows', '4');
+	assert.equal(r.code, 0, r.err);
+	assert.match(r.out, /at peak live bytes \(after op 3\)/);
+	assert.match(r.out, /█/);
+});
