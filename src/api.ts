@@ -43,6 +43,23 @@ export interface HeapOptions {
 	 */
 	length?: number;
 	/**
+	 * Grow the region on demand: when no free block fits a request, the
+	 * buffer is grown (`memory.grow`, `ArrayBuffer.prototype.resize` or
+	 * `SharedArrayBuffer.prototype.grow`) by at least the shortfall and at
+	 * least doubling, up to `maxSize`, and the new space joins the last free
+	 * block. Needs a WebAssembly.Memory, a resizable ArrayBuffer or a
+	 * growable SharedArrayBuffer, and `length` left out (the region runs to
+	 * the end of the buffer). After growth the old ArrayBuffer of a memory is
+	 * detached: use `heap.buffer` (always current) and `heap.liveView`.
+	 * @defaultValue false
+	 */
+	grow?: boolean;
+	/**
+	 * Largest region length growth may reach, in bytes.
+	 * @defaultValue the buffer's own limit (4 GiB for a WebAssembly.Memory)
+	 */
+	maxSize?: number;
+	/**
 	 * Debug checking level: 0 none beyond the always-on misuse checks;
 	 * 1 cheap header asserts on every free/realloc; 2 also the physical
 	 * neighbours of every block touched; 3 a full `check()` after every

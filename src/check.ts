@@ -12,7 +12,9 @@
  * - aligned:   A is never set on a free block; an allocated block has A
  *              iff its last word is an align trailer: a power of two ≥ 8
  *              that divides its payload address.
- * - bitmap:    a payload-start bit is set iff an allocated block starts there.
+ * - bitmap:    a payload-start bit is set iff an allocated block starts there
+ *              (the internal bitmap block of a grown heap is allocated, bit
+ *              clear, and counted in META_BYTES).
  * - lists:     a block is in list li iff it is free and mappingInsert(size)
  *              = li; links are consistent both ways; no cycles.
  * - sl-bitmap: SL bit (fl, sl) is set iff list (fl, sl) is non-empty.
@@ -40,6 +42,8 @@ import {
 	R_FREE_BLOCKS,
 	R_FREE_BYTES,
 	R_LIVE_BLOCKS,
+	R_BITMAP_START,
+	R_BITMAP_WORDS,
 	R_MAGIC,
 	R_META_BYTES,
 	R_PEAK_USED,
@@ -66,6 +70,8 @@ export function checkHeap(heap: Heap): Violation[] {
 	if (rootGet(m, root, R_VERSION) !== VERSION_WORD) bad('root', heap.regionStart, 'version word is wrong');
 
 	const freeSet = new Set<number>();
+	const bitmapPtr = rootGet(m, root, R_BITMAP_START);
+	let internalBytes = 0;
 	let used = 0;
 	let freeBytes = 0;
 	let live = 0;
@@ -87,6 +93,10 @@ export function checkHeap(heap: Heap): Violation[] {
 			if (marked) bad('bitmap', b.block, 'payload-start bit set on a free block');
 			freeSet.add(b.block);
 			freeBytes += b.size;
+		} else if (b.ptr === bitmapPtr) {
+			// The internal bitmap block of a grown heap: allocated, bit clear.
+			if (marked) bad('bitmap', b.block, 'payload-start bit set on the internal bitmap block');
+			internalBytes += b.size;
 		} else {
 			if (!marked) bad('bitmap', b.block, 'payload-start bit clear on an allocated block');
 			if (b.aligned) {
@@ -105,7 +115,8 @@ export function checkHeap(heap: Heap): Violation[] {
 	if (end === heap._sentinel && ((header(m, end) & PREV_FREE) !== 0) !== prevWasFree) {
 		bad('prev-free', end, 'sentinel P bit disagrees with the last block');
 	}
-	const bitmapWords = (heap._blocksStart - (heap._bitmapWord << 2)) >>> 2;
+	const bitmapWords = rootGet(m, root, R_BITMAP_WORDS);
+	if (heap._bitmapWord << 2 !== bitmapPtr) bad('root', heap.regionStart, 'BITMAP_START disagrees with the heap object (call refresh())');
 	const marks = countMarked(m, heap._bitmapWord, bitmapWords);
 	if (marks !== live) bad('bitmap', heap._bitmapWord << 2, `${marks} payload-start bits set for ${live} allocated blocks`);
 
@@ -116,7 +127,7 @@ export function checkHeap(heap: Heap): Violation[] {
 		[R_FREE_BYTES, 'FREE_BYTES', freeBytes],
 		[R_LIVE_BLOCKS, 'LIVE_BLOCKS', live],
 		[R_FREE_BLOCKS, 'FREE_BLOCKS', freeSet.size],
-		[R_META_BYTES, 'META_BYTES', heap._blocksStart - heap.regionStart + HEADER_BYTES],
+		[R_META_BYTES, 'META_BYTES', heap._blocksStart - heap.regionStart + HEADER_BYTES + internalBytes],
 	];
 	for (const [field, name, want] of counters) {
 		const got = rootGet(m, root, field);

@@ -51,14 +51,16 @@ import {
 	PREV_FREE,
 	R_FREE_BLOCKS,
 	R_FREE_BYTES,
+	R_GROWTHS,
 	R_LIVE_BLOCKS,
 	R_PEAK_USED,
 	R_USED_BYTES,
 	blockSizeFor,
 } from './layout.js';
+import { growRegion } from './grow.js';
 import { type RegionInfo, formatRegion, openRegion, resolveRegion } from './region.js';
 import { readStats } from './stats.js';
-import { allocArray, freeArray, view } from './views.js';
+import { LiveView, allocArray, freeArray, view } from './views.js';
 import { walk } from './walk.js';
 
 /** Passed through the constructor by `Heap.attach` only. */
@@ -66,6 +68,7 @@ const ATTACH: unique symbol = Symbol('heapfit.attach');
 interface AttachRequest {
 	buffer: ArrayBuffer | SharedArrayBuffer;
 	offset: number;
+	memory: WebAssembly.Memory | null;
 }
 
 /** Largest payload one block can have. */
@@ -87,24 +90,28 @@ function alignGap(block: number, align: number): number {
 
 /** A TLSF heap over one region of an ArrayBuffer, SharedArrayBuffer or WebAssembly.Memory. */
 export class Heap {
-	/** The buffer pointers index into. */
-	readonly buffer: ArrayBuffer | SharedArrayBuffer;
 	/** First byte of the region. */
 	readonly regionStart: number;
-	/** One past the last byte of the region. */
-	readonly regionEnd: number;
+	/** One past the last byte of the region (moves when the region grows). */
+	regionEnd: number;
+	/** @internal the buffer, as of the last growth or refresh. */
+	_buffer: ArrayBuffer | SharedArrayBuffer;
+	/** @internal the memory whose buffer this is, if any. */
+	readonly _memory: WebAssembly.Memory | null;
+	/** @internal highest region end growth may reach; 0 = fixed region. */
+	_maxEnd: number;
 	/** @internal u32 view of the whole buffer. */
-	readonly _m: Uint32Array;
+	_m: Uint32Array;
 	/** @internal u8 view of the whole buffer. */
-	readonly _u8: Uint8Array;
+	_u8: Uint8Array;
 	/** @internal word index of the root. */
 	readonly _root: number;
 	/** @internal address of the first block header. */
 	readonly _blocksStart: number;
 	/** @internal address of the END sentinel header. */
-	readonly _sentinel: number;
+	_sentinel: number;
 	/** @internal word index of the payload-start bitmap. */
-	readonly _bitmapWord: number;
+	_bitmapWord: number;
 	/** @internal first payload address (granule 0 of the bitmap). */
 	readonly _payloadBase: number;
 	/** Debug level in force (see HeapOptions.debug). */
@@ -122,10 +129,13 @@ export class Heap {
 			const r = resolveRegion(options);
 			formatRegion(r);
 			info = openRegion(r.buffer, r.regionStart, 'Heap');
+			this._memory = options.memory ?? null;
 		} else {
 			info = openRegion(req.buffer, req.offset, 'attach');
+			this._memory = req.memory;
 		}
-		this.buffer = info.buffer;
+		this._buffer = info.buffer;
+		this._maxEnd = info.maxEnd;
 		this.regionStart = info.regionStart;
 		this.regionEnd = info.regionEnd;
 		this._m = info.m;
@@ -148,9 +158,40 @@ export class Heap {
 		offset = 0,
 		options: Pick<HeapOptions, 'debug'> = {},
 	): Heap {
-		const buf = buffer instanceof WebAssembly.Memory ? buffer.buffer : buffer;
-		const req: AttachRequest = { buffer: buf, offset };
+		const memory = buffer instanceof WebAssembly.Memory ? buffer : null;
+		const req: AttachRequest = { buffer: memory === null ? (buffer as ArrayBuffer) : memory.buffer, offset, memory };
 		return new Heap({ debug: options.debug, [ATTACH]: req } as HeapOptions);
+	}
+
+	/**
+	 * The buffer pointers index into. Always current: after the region grows
+	 * a WebAssembly.Memory's buffer is a new object.
+	 */
+	get buffer(): ArrayBuffer | SharedArrayBuffer {
+		return this._buffer;
+	}
+
+	/**
+	 * Re-reads the buffer and the region's bounds. Needed only when someone
+	 * else grew the memory (e.g. the wasm module itself) or another Heap
+	 * object attached to this region grew it; this heap's own growth
+	 * refreshes it by itself.
+	 */
+	refresh(): void {
+		const buffer = this._memory === null ? this._buffer : this._memory.buffer;
+		const info = openRegion(buffer, this.regionStart, 'refresh');
+		this._rebind(info.buffer);
+		this.regionEnd = info.regionEnd;
+		this._sentinel = info.sentinel;
+		this._bitmapWord = info.bitmapWord;
+		this._maxEnd = info.maxEnd;
+	}
+
+	/** @internal Points the views at `buffer` (after it grew or was replaced). */
+	_rebind(buffer: ArrayBuffer | SharedArrayBuffer): void {
+		this._buffer = buffer;
+		this._m = new Uint32Array(buffer, 0, buffer.byteLength >>> 2);
+		this._u8 = new Uint8Array(buffer);
 	}
 
 	// ─── C-style API ──────────────────────────────────────────────────────
@@ -277,6 +318,18 @@ export class Heap {
 	view<T extends ArrayType>(ptr: number, type: T, length: number): ArrayTypeMap[T] {
 		return view(this, ptr, type, length);
 	}
+	/**
+	 * A view that survives growth: its `array` is re-made whenever the
+	 * buffer changed. Plain typed arrays made before a WebAssembly.Memory
+	 * grew are detached (they read as empty); keep pointers or LiveViews.
+	 */
+	liveView<T extends ArrayType>(ptr: number, type: T, length: number): LiveView<T> {
+		return new LiveView(this, ptr, type, length);
+	}
+	/** How many times the region has grown (from the root; see `grow`). */
+	get growths(): number {
+		return rootGet(this._m, this._root, R_GROWTHS);
+	}
 	/** Frees the block a typed array from `allocArray` views. */
 	freeArray(array: ArrayTypeMap[ArrayType]): void {
 		freeArray(this, array);
@@ -334,7 +387,7 @@ export class Heap {
 	_allocBlock(need: number): number {
 		const m = this._m;
 		const block = findFree(m, this._root, need);
-		if (block === 0) return 0;
+		if (block === 0) return this._maxEnd !== 0 && growRegion(this, need) ? this._allocBlock(need) : 0;
 		const size = sizeOf(header(m, block));
 		removeFree(m, this._root, block, size);
 		return this._useBlock(block, size, need, 0);
@@ -348,6 +401,24 @@ export class Heap {
 	private _useBlock(block: number, size: number, need: number, flags: number): number {
 		const m = this._m;
 		const root = this._root;
+		const taken = this._carve(block, size, need, flags);
+		const ptr = ptrOf(block);
+		mark(m, this._bitmapWord, granuleOf(this._payloadBase, ptr));
+		rootAdd(m, root, R_LIVE_BLOCKS, 1);
+		rootAdd(m, root, R_USED_BYTES, taken - HEADER_BYTES);
+		this._raisePeak();
+		return ptr;
+	}
+
+	/**
+	 * @internal Gives unlinked free block `block` of `size` bytes the header
+	 * of an allocated block of `need` bytes (`flags` added), freeing the tail
+	 * when it is a block of its own. Keeps FREE_BYTES and FREE_BLOCKS; the
+	 * caller marks the block and counts it. Returns the block's final size.
+	 */
+	_carve(block: number, size: number, need: number, flags: number): number {
+		const m = this._m;
+		const root = this._root;
 		const rest = size - need;
 		if (rest >= MIN_BLOCK) {
 			const tail = block + need;
@@ -356,20 +427,14 @@ export class Heap {
 			insertFree(m, root, tail, rest);
 			setHeader(m, block, need | flags);
 			rootAdd(m, root, R_FREE_BYTES, -need);
-		} else {
-			setHeader(m, block, size | flags);
-			const next = block + size;
-			setHeader(m, next, header(m, next) & ~PREV_FREE);
-			rootAdd(m, root, R_FREE_BYTES, -size);
-			rootAdd(m, root, R_FREE_BLOCKS, -1);
-			need = size;
+			return need;
 		}
-		const ptr = ptrOf(block);
-		mark(m, this._bitmapWord, granuleOf(this._payloadBase, ptr));
-		rootAdd(m, root, R_LIVE_BLOCKS, 1);
-		rootAdd(m, root, R_USED_BYTES, need - HEADER_BYTES);
-		this._raisePeak();
-		return ptr;
+		setHeader(m, block, size | flags);
+		const next = block + size;
+		setHeader(m, next, header(m, next) & ~PREV_FREE);
+		rootAdd(m, root, R_FREE_BYTES, -size);
+		rootAdd(m, root, R_FREE_BLOCKS, -1);
+		return size;
 	}
 
 	/** Raises PEAK_USED to USED_BYTES (call once a block has its final size). */
@@ -394,7 +459,7 @@ export class Heap {
 			const ask = need + align + MIN_BLOCK;
 			if (ask > MAX_BLOCK) return 0;
 			block = findFree(m, this._root, ask);
-			if (block === 0) return 0;
+			if (block === 0) return this._maxEnd !== 0 && growRegion(this, ask) ? this._allocAligned(align, size) : 0;
 			bsize = sizeOf(header(m, block));
 			gap = alignGap(block, align);
 		}
@@ -430,11 +495,11 @@ export class Heap {
 	}
 
 	/**
-	 * Makes `[block, block + size)` a free block, merged with the free
+	 * @internal Makes `[block, block + size)` a free block, merged with the free
 	 * neighbours on both sides, and files it. Counts one new free block less
 	 * one per merge; byte counters are the caller's job.
 	 */
-	private _releaseRange(block: number, size: number, prevFree: boolean): void {
+	_releaseRange(block: number, size: number, prevFree: boolean): void {
 		const m = this._m;
 		const root = this._root;
 		let merged = 1;

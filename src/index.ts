@@ -3,4 +3,5 @@ export type { ArrayType, ArrayTypeMap, BlockInfo, HeapOptions, HeapStats, Violat
 export { type Allocator, Layout } from './allocator.js';
 export { AllocError, HeapError, type HeapErrorCode, type PointerReason } from './errors.js';
 export { Heap } from './heap.js';
+export { LiveView } from './views.js';
 export * as layout from './layout.js';

@@ -13,7 +13,7 @@
  *  regionStart                                                       regionEnd
  *  ┌──────────┬─────────────────┬───────────────┬────┬─────────────┬──────┬───┐
  *  │   root   │  TLSF tables    │ payload-start │pad │ block block │ ...  │END│
- *  │ 16 words │ FL/SL bitmaps + │ bitmap: 1 bit │    │ (headers +  │      │ 4B│
+ *  │ 20 words │ FL/SL bitmaps + │ bitmap: 1 bit │    │ (headers +  │      │ 4B│
  *  │          │ free-list heads │ per 8 B       │    │  payloads)  │      │   │
  *  └──────────┴─────────────────┴───────────────┴────┴─────────────┴──────┴───┘
  *                                                    ^ blocksStart ≡ 4 (mod 8)
@@ -35,14 +35,20 @@
  *   5    FLAGS          reserved, 0
  *   6    BLOCKS_START   address of the first block header
  *   7    SENTINEL       address of the END sentinel header
- *   8    BITMAP_START   address of the payload-start bitmap
+ *   8    BITMAP_START   address of the payload-start bitmap (inline after
+ *                       the tables, or the payload of an internal block
+ *                       once a growing heap has outgrown the inline one)
  *   9    USED_BYTES     Σ payload bytes (blockSize − 4) of allocated blocks
  *  10    FREE_BYTES     Σ blockSize of free blocks (headers included)
  *  11    LIVE_BLOCKS    number of allocated blocks
  *  12    FREE_BLOCKS    number of free blocks
  *  13    PEAK_USED      highest USED_BYTES ever seen
- *  14    META_BYTES     bytes before blocksStart plus the sentinel's 4 bytes
- *  15    reserved, 0
+ *  14    META_BYTES     bytes before blocksStart, the sentinel's 4 bytes, and
+ *                       the internal bitmap block if there is one
+ *  15    BITMAP_WORDS   capacity of the bitmap in u32 words
+ *  16    MAX_END        highest REGION_END growth may reach; 0 = fixed region
+ *  17    GROWTHS        times the region has grown
+ *  18-19 reserved, 0
  * ```
  *
  * ## The TLSF tables (u32 words, directly after the root)
@@ -50,8 +56,8 @@
  * ```
  *  word                 field
  *  ───────────────────  ──────────────────────────────────────────────────
- *  16                   FL_BITMAP          bit fl set iff SL_BITMAP[fl] ≠ 0
- *  17 .. 17+FL_COUNT-1  SL_BITMAP[fl]      bit sl set iff HEAD[fl][sl] ≠ 0
+ *  20                   FL_BITMAP          bit fl set iff SL_BITMAP[fl] ≠ 0
+ *  21 .. 21+FL_COUNT-1  SL_BITMAP[fl]      bit sl set iff HEAD[fl][sl] ≠ 0
  *  then FL_COUNT×SL_COUNT words HEAD[fl][sl]  first free block of the list, 0 = empty
  * ```
  *
@@ -104,6 +110,13 @@
  * is set iff an allocated block's payload starts at `blocksStart + 4 + 8g`.
  * It makes `free` check any pointer exactly in O(1): a pointer is a live
  * block iff its bit is set. Cost: 1/64 of the region (1.6 %).
+ *
+ * A growing heap (region.ts, heap.ts `_grow`) starts with the bitmap inline
+ * after the tables. When growth needs more bits than it holds, a new bitmap
+ * is allocated as an internal block inside the region, the bits are copied
+ * and BITMAP_START moves there; the old inline words stay unused. The
+ * internal block is allocated but its own bit is clear, so no `free` can
+ * release it, and it is counted in META_BYTES, not in USED_BYTES.
  */
 
 /** log2 of the payload alignment every block gets (8 bytes). */
@@ -166,7 +179,10 @@ export const R_LIVE_BLOCKS = 11;
 export const R_FREE_BLOCKS = 12;
 export const R_PEAK_USED = 13;
 export const R_META_BYTES = 14;
-export const ROOT_WORDS = 16;
+export const R_BITMAP_WORDS = 15;
+export const R_MAX_END = 16;
+export const R_GROWTHS = 17;
+export const ROOT_WORDS = 20;
 
 /** TLSF table word indexes (u32 words from regionStart). */
 export const T_FL_BITMAP = ROOT_WORDS;

@@ -24,10 +24,12 @@ import {
 	MIN_BLOCK,
 	PREV_FREE,
 	R_BITMAP_START,
+	R_BITMAP_WORDS,
 	R_BLOCKS_START,
 	R_FREE_BLOCKS,
 	R_FREE_BYTES,
 	R_MAGIC,
+	R_MAX_END,
 	R_META_BYTES,
 	R_REGION_END,
 	R_REGION_START,
@@ -43,6 +45,8 @@ export interface RegionRequest {
 	buffer: ArrayBuffer | SharedArrayBuffer;
 	regionStart: number;
 	regionEnd: number;
+	/** Highest region end growth may reach; 0 for a fixed region. */
+	maxEnd: number;
 }
 
 /** An opened region: its bounds, read back from its root, and views. */
@@ -55,6 +59,18 @@ export interface RegionInfo extends RegionRequest {
 	sentinel: number;
 	/** Word index of the payload-start bitmap. */
 	bitmapWord: number;
+	/** Capacity of the bitmap in words. */
+	bitmapWords: number;
+}
+
+/** Largest byte length `buffer` can grow to (its current length when it cannot). */
+export function maxByteLength(buffer: ArrayBuffer | SharedArrayBuffer, memory?: WebAssembly.Memory): number {
+	if (memory !== undefined) {
+		// A memory without a declared maximum can grow to 4 GiB (wasm32).
+		return 0x1_0000_0000;
+	}
+	const b = buffer as { resizable?: boolean; growable?: boolean; maxByteLength?: number };
+	return b.resizable === true || b.growable === true ? (b.maxByteLength as number) : buffer.byteLength;
 }
 
 const roundUp8 = (n: number) => Math.ceil(n / ALIGN) * ALIGN;
@@ -67,7 +83,7 @@ function optionError(message: string, received?: unknown): Error {
 /** Validates options and picks the buffer and region bounds. */
 export function resolveRegion(options: HeapOptions): RegionRequest {
 	if (options === null || typeof options !== 'object') throw optionError('options must be an object', options);
-	const { size, memory, offset = 0 } = options;
+	const { size, memory, offset = 0, grow = false, maxSize } = options;
 	let buffer = options.buffer;
 	if (buffer !== undefined && memory !== undefined) throw optionError('give buffer or memory, not both');
 	if (memory !== undefined) {
@@ -85,17 +101,31 @@ export function resolveRegion(options: HeapOptions): RegionRequest {
 	if (!Number.isSafeInteger(offset) || offset < 0 || offset > buffer.byteLength) {
 		throw optionError(`offset must be an integer in [0, ${buffer.byteLength}]`, offset);
 	}
+	if (typeof grow !== 'boolean') throw optionError('grow must be a boolean', grow);
+	if (grow && options.length !== undefined) throw optionError('a growing region runs to the end of the buffer: leave out length');
 	const length = options.length ?? buffer.byteLength - offset;
 	if (!Number.isSafeInteger(length) || length < 0 || offset + length > buffer.byteLength) {
 		throw optionError(`length must be an integer with offset + length ≤ ${buffer.byteLength}`, length);
 	}
 	const regionStart = roundUp8(offset);
-	const regionEnd = roundDown8(offset + length);
+	let regionEnd = roundDown8(offset + length);
+	let maxEnd = 0;
+	if (grow) {
+		const limit = maxByteLength(buffer, memory);
+		if (limit <= buffer.byteLength) {
+			throw optionError('grow needs a WebAssembly.Memory, a resizable ArrayBuffer or a growable SharedArrayBuffer');
+		}
+		if (maxSize !== undefined && (!Number.isSafeInteger(maxSize) || maxSize <= 0)) {
+			throw optionError('maxSize must be a positive integer', maxSize);
+		}
+		maxEnd = roundDown8(Math.min(limit, MAX_REGION_END, maxSize === undefined ? Number.POSITIVE_INFINITY : regionStart + maxSize));
+		regionEnd = Math.min(regionEnd, maxEnd);
+	}
 	if (regionEnd > MAX_REGION_END) throw optionError(`the region must end at or below ${MAX_REGION_END}`, regionEnd);
 	if (regionEnd - regionStart < TABLES_BYTES + MIN_BLOCK * 4) {
 		throw optionError(`the region is too small (${regionEnd - regionStart} bytes)`, length);
 	}
-	return { buffer, regionStart, regionEnd };
+	return { buffer, regionStart, regionEnd, maxEnd };
 }
 
 function isShared(buffer: unknown): buffer is SharedArrayBuffer {
@@ -104,7 +134,7 @@ function isShared(buffer: unknown): buffer is SharedArrayBuffer {
 
 /** Writes a fresh heap into the region: root, empty tables, one free block. */
 export function formatRegion(r: RegionRequest): void {
-	const { buffer, regionStart, regionEnd } = r;
+	const { buffer, regionStart, regionEnd, maxEnd } = r;
 	const m = new Uint32Array(buffer, 0, buffer.byteLength >>> 2);
 	const root = regionStart >>> 2;
 	const bitmapStart = regionStart + TABLES_BYTES;
@@ -123,6 +153,8 @@ export function formatRegion(r: RegionRequest): void {
 	rootSet(m, root, R_SENTINEL, sentinel);
 	rootSet(m, root, R_BITMAP_START, bitmapStart);
 	rootSet(m, root, R_META_BYTES, blocksStart - regionStart + HEADER_BYTES);
+	rootSet(m, root, R_BITMAP_WORDS, bitmapBytes >>> 2);
+	rootSet(m, root, R_MAX_END, maxEnd);
 	setHeader(m, blocksStart, first | FREE);
 	setFooter(m, blocksStart, first);
 	setHeader(m, sentinel, PREV_FREE);
@@ -153,12 +185,15 @@ export function openRegion(buffer: ArrayBuffer | SharedArrayBuffer, offset: numb
 	const blocksStart = rootGet(m, root, R_BLOCKS_START);
 	const sentinel = rootGet(m, root, R_SENTINEL);
 	const bitmapStart = rootGet(m, root, R_BITMAP_START);
+	const bitmapWords = rootGet(m, root, R_BITMAP_WORDS);
+	const inline = bitmapStart === regionStart + TABLES_BYTES;
 	if (
 		rootGet(m, root, R_REGION_START) !== regionStart ||
 		regionEnd > buffer.byteLength ||
-		bitmapStart !== regionStart + TABLES_BYTES ||
+		!(inline || (bitmapStart > blocksStart && bitmapStart + bitmapWords * 4 <= sentinel)) ||
 		(blocksStart & ALIGN_MASK) !== HEADER_BYTES ||
-		blocksStart <= bitmapStart ||
+		blocksStart <= regionStart + TABLES_BYTES ||
+		bitmapWords * 32 * (1 << BITMAP_GRANULE_BITS) < sentinel - blocksStart ||
 		sentinel !== regionEnd - HEADER_BYTES ||
 		sentinel - blocksStart < MIN_BLOCK
 	) {
@@ -174,5 +209,7 @@ export function openRegion(buffer: ArrayBuffer | SharedArrayBuffer, offset: numb
 		blocksStart,
 		sentinel,
 		bitmapWord: bitmapStart >>> 2,
+		bitmapWords,
+		maxEnd: rootGet(m, root, R_MAX_END),
 	};
 }

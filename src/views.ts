@@ -61,6 +61,34 @@ export function view<T extends ArrayType>(heap: Heap, ptr: number, type: T, leng
 	return new ctor(heap.buffer, ptr, length) as ArrayTypeMap[T];
 }
 
+/**
+ * A typed array over heap memory that stays usable when the region grows:
+ * `array` re-creates the view whenever the heap's buffer has changed (a
+ * grown WebAssembly.Memory detaches its old buffer, and views of it then
+ * read as empty). Keep a LiveView, or the pointer, rather than the array.
+ */
+export class LiveView<T extends ArrayType> {
+	private _array: ArrayTypeMap[T];
+	constructor(
+		private readonly heap: Heap,
+		/** Address of the first element. */
+		readonly ptr: number,
+		/** Element type. */
+		readonly type: T,
+		/** Number of elements. */
+		readonly length: number,
+	) {
+		this._array = view(heap, ptr, type, length);
+	}
+	/** The typed array over the heap's current buffer. */
+	get array(): ArrayTypeMap[T] {
+		if (this._array.buffer !== this.heap.buffer || this._array.length !== this.length) {
+			this._array = view(this.heap, this.ptr, this.type, this.length);
+		}
+		return this._array;
+	}
+}
+
 /** See `Heap.freeArray`. */
 export function freeArray(heap: Heap, array: ArrayTypeMap[ArrayType]): void {
 	if (!ArrayBuffer.isView(array) || array.buffer !== heap.buffer) {

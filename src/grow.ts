@@ -1,0 +1,141 @@
+/**
+ * grow.ts: growing a region at its end. Main entry point: `growRegion`.
+ *
+ * ```
+ *  before   │ ... │ last block (free or not) │END│
+ *  grow     │ ... │ last block               │ old END + new bytes ........ │END│
+ *  after    │ ... │ one free block, merged with the last block if free    │END│
+ * ```
+ * The buffer grows by at least the shortfall and at least doubles the
+ * region (so n requests cost O(log n) growths), up to MAX_END. The old
+ * sentinel's word becomes part of the new free block and a new sentinel is
+ * written at the new end.
+ *
+ * When the payload-start bitmap (layout.ts) has too few bits for the grown
+ * region, a new one is carved from the new free space as an internal block:
+ * allocated, its own bit clear, counted in META_BYTES. The bits are copied
+ * and the previous internal bitmap block, if any, is freed.
+ */
+import { header, prevFreeSize, ptrOf, rootAdd, rootGet, rootSet, setHeader, sizeOf } from './block.js';
+import { findFree, removeFree } from './freelist.js';
+import type { Heap } from './heap.js';
+import {
+	ALIGN,
+	BITMAP_GRANULE_BITS,
+	HEADER_BYTES,
+	MIN_BLOCK,
+	PREV_FREE,
+	R_BITMAP_START,
+	R_BITMAP_WORDS,
+	R_FREE_BYTES,
+	R_GROWTHS,
+	R_LIVE_BLOCKS,
+	R_META_BYTES,
+	R_REGION_END,
+	R_SENTINEL,
+	R_USED_BYTES,
+	blockSizeFor,
+} from './layout.js';
+
+const WASM_PAGE = 65536;
+
+/** Bitmap words that cover payloads up to `sentinel`. */
+function wordsFor(heap: Heap, sentinel: number): number {
+	return Math.ceil((sentinel - heap._payloadBase) / (32 << BITMAP_GRANULE_BITS));
+}
+
+/** Grows the buffer to at least `end` bytes; false when it cannot. */
+function growBuffer(heap: Heap, end: number): boolean {
+	const buffer = heap._buffer;
+	if (buffer.byteLength >= end) return true;
+	try {
+		if (heap._memory !== null) {
+			heap._memory.grow(Math.ceil((end - buffer.byteLength) / WASM_PAGE));
+			heap._rebind(heap._memory.buffer);
+		} else {
+			// ES2024 resizable ArrayBuffer / growable SharedArrayBuffer.
+			const b = buffer as unknown as { resizable?: boolean; resize(n: number): void; grow(n: number): void };
+			if (b.resizable === true) b.resize(end);
+			else b.grow(end);
+			heap._rebind(buffer);
+		}
+	} catch {
+		return false; // the engine or the memory's maximum said no
+	}
+	return true;
+}
+
+/**
+ * Grows `heap`'s region so that a free block of at least `need` bytes
+ * exists at its end. Returns false, with nothing changed, when MAX_END or
+ * the buffer's own limit does not allow it.
+ */
+export function growRegion(heap: Heap, need: number): boolean {
+	const start = heap.regionStart;
+	const oldEnd = heap.regionEnd;
+	const oldSentinel = heap._sentinel;
+	const sh = header(heap._m, oldSentinel);
+	const lastFree = (sh & PREV_FREE) !== 0 ? prevFreeSize(heap._m, oldSentinel) : 0;
+	const capacity = rootGet(heap._m, heap._root, R_BITMAP_WORDS);
+	// The request, less what the last free block already holds, plus room
+	// for a new bitmap when the current one is too small for the new end.
+	const shortfall = Math.max(need - lastFree, MIN_BLOCK);
+	const reserve = (end: number) => (wordsFor(heap, end) > capacity ? blockSizeFor(wordsFor(heap, 2 * end) * 4) : 0);
+	const roundUp = (n: number) => Math.ceil(n / ALIGN) * ALIGN;
+	const least = roundUp(oldEnd + shortfall + reserve(oldEnd + shortfall));
+	const doubled = roundUp(Math.max(least, start + 2 * (oldEnd - start)) + reserve(start + 2 * (oldEnd - start)));
+	if (least > heap._maxEnd) return false;
+	// Double when the limits allow it, else take just what is needed.
+	if (!growBuffer(heap, Math.min(doubled, heap._maxEnd)) && !growBuffer(heap, least)) return false;
+	// A memory grows by whole pages: use them.
+	const end = Math.min(Math.floor(heap._buffer.byteLength / ALIGN) * ALIGN, heap._maxEnd);
+
+	const m = heap._m;
+	const root = heap._root;
+	const sentinel = end - HEADER_BYTES;
+	const ext = sentinel - oldSentinel;
+	setHeader(m, sentinel, 0);
+	rootSet(m, root, R_REGION_END, end);
+	rootSet(m, root, R_SENTINEL, sentinel);
+	rootAdd(m, root, R_GROWTHS, 1);
+	heap.regionEnd = end;
+	heap._sentinel = sentinel;
+	rootAdd(m, root, R_FREE_BYTES, ext);
+	heap._releaseRange(oldSentinel, ext, (sh & PREV_FREE) !== 0);
+	const words = wordsFor(heap, sentinel);
+	if (words > rootGet(m, root, R_BITMAP_WORDS)) moveBitmap(heap, words);
+	return true;
+}
+
+/** Carves a bitmap of `words` words from the free space and moves the bits there. */
+function moveBitmap(heap: Heap, words: number): void {
+	const m = heap._m;
+	const root = heap._root;
+	const need = blockSizeFor(words * 4);
+	const block = findFree(m, root, need);
+	// growRegion sized the growth to hold this block.
+	if (block === 0) throw new Error('growRegion: no room for the bitmap (bug)');
+	const size = sizeOf(header(m, block));
+	removeFree(m, root, block, size);
+	const taken = heap._carve(block, size, need, 0);
+	rootAdd(m, root, R_META_BYTES, taken);
+	const oldWord = heap._bitmapWord;
+	const oldWords = rootGet(m, root, R_BITMAP_WORDS);
+	const newWord = ptrOf(block) >>> 2;
+	m.copyWithin(newWord, oldWord, oldWord + oldWords);
+	m.fill(0, newWord + oldWords, newWord + words);
+	rootSet(m, root, R_BITMAP_START, ptrOf(block));
+	rootSet(m, root, R_BITMAP_WORDS, words);
+	heap._bitmapWord = newWord;
+	const oldPtr = oldWord << 2;
+	if (oldPtr > heap._blocksStart) {
+		// The previous internal bitmap block: count it as an ordinary live
+		// block for a moment so that _freeBlock's bookkeeping balances.
+		const oldBlock = oldPtr - HEADER_BYTES;
+		const oldSize = sizeOf(header(m, oldBlock));
+		rootAdd(m, root, R_META_BYTES, -oldSize);
+		rootAdd(m, root, R_USED_BYTES, oldSize - HEADER_BYTES);
+		rootAdd(m, root, R_LIVE_BLOCKS, 1);
+		heap._freeBlock(oldBlock);
+	}
+}
