@@ -52,7 +52,7 @@ function checkLayout(op: string, layout: Layout): void {
 /** Validates that `layout` describes live block `ptr`; returns its usable size. */
 function checkFits(heap: Heap, op: string, ptr: number, layout: Layout): number {
 	checkLayout(op, layout);
-	const usable = heap.usableSize(ptr);
+	const usable = heap._usableSize(op, ptr);
 	if (layout.size > usable || ptr % layout.align !== 0) {
 		throw heapError(
 			'LAYOUT_MISMATCH',

@@ -203,7 +203,7 @@ export class Heap {
 	 * non-negative safe integer.
 	 */
 	malloc(size: number): number {
-		if (size >>> 0 !== size || size > MAX_PAYLOAD) {
+		if (typeof size !== 'number' || size >>> 0 !== size || size > MAX_PAYLOAD) {
 			checkSize('malloc', size);
 			return 0;
 		}
@@ -234,7 +234,7 @@ export class Heap {
 	 */
 	alignedAlloc(align: number, size: number): number {
 		checkAlign('alignedAlloc', align, MAX_ALIGN);
-		if (size >>> 0 !== size || size > MAX_PAYLOAD) {
+		if (typeof size !== 'number' || size >>> 0 !== size || size > MAX_PAYLOAD) {
 			checkSize('alignedAlloc', size);
 			return 0;
 		}
@@ -278,7 +278,12 @@ export class Heap {
 
 	/** Bytes the caller may use at `ptr` (≥ the size asked for). */
 	usableSize(ptr: number): number {
-		return usableOf(header(this._m, this._liveBlock('usableSize', ptr)));
+		return this._usableSize('usableSize', ptr);
+	}
+
+	/** @internal `usableSize` on behalf of API function `op` (named in errors). */
+	_usableSize(op: string, ptr: number): number {
+		return usableOf(header(this._m, this._liveBlock(op, ptr)));
 	}
 
 	// ─── Allocator API (Rust style: throws AllocError when full) ─────────
@@ -357,8 +362,8 @@ export class Heap {
 	 * otherwise (see the file comment for how each case is told apart).
 	 */
 	_liveBlock(op: string, ptr: number): number {
-		const off = ptr - this._payloadBase;
-		if (ptr >>> 0 === ptr && off >= 0 && ptr < this._sentinel && (off & 7) === 0) {
+		const off = typeof ptr === 'number' ? ptr - this._payloadBase : -1;
+		if (off >= 0 && ptr >>> 0 === ptr && ptr < this._sentinel && (off & 7) === 0) {
 			if (isMarked(this._m, this._bitmapWord, off >>> 3)) {
 				if (this.debug !== 0) this._debugBlock(op, blockOf(ptr));
 				return blockOf(ptr);
