@@ -73,7 +73,11 @@ export interface HeapOptions {
 export interface HeapStats {
 	/** Bytes in the region: `usedBytes + freeBytes + overheadBytes`. */
 	regionBytes: number;
-	/** Σ usable payload bytes of allocated blocks. */
+	/**
+	 * Σ payload bytes (blockSize − 4) of allocated blocks. For a block from
+	 * `alignedAlloc` this includes its 4-byte align trailer, which
+	 * `usableSize` leaves out.
+	 */
 	usedBytes: number;
 	/** Σ sizes of free blocks (each can serve up to `size − 4` bytes). */
 	freeBytes: number;

@@ -123,6 +123,13 @@ export class Heap {
 	 * was there.
 	 */
 	constructor(options: HeapOptions = {}) {
+		if (options === null || typeof options !== 'object') {
+			throw heapError('INVALID_OPTIONS', 'Heap', 'options must be an object', undefined, options);
+		}
+		const debug = options.debug ?? 0;
+		if (debug !== 0 && debug !== 1 && debug !== 2 && debug !== 3) {
+			throw heapError('INVALID_OPTIONS', 'Heap', 'debug must be 0, 1, 2 or 3', undefined, debug);
+		}
 		const req = (options as { [ATTACH]?: AttachRequest })[ATTACH];
 		let info: RegionInfo;
 		if (req === undefined) {
@@ -145,7 +152,7 @@ export class Heap {
 		this._sentinel = info.sentinel;
 		this._bitmapWord = info.bitmapWord;
 		this._payloadBase = info.blocksStart + HEADER_BYTES;
-		this.debug = options.debug ?? 0;
+		this.debug = debug;
 	}
 
 	/**
@@ -635,7 +642,7 @@ export class Heap {
 			this._releaseRange(block + need, rest, false);
 			size = need;
 		}
-		if ((h & ALIGNED) !== 0) setAlignTrailer(m, block, size, align);
+		if ((h & ALIGNED) !== 0) setAlignTrailer(m, block, size, align < ALIGN ? ALIGN : align);
 	}
 
 	/**
@@ -661,8 +668,8 @@ export class Heap {
 		}
 	}
 
-	/** Debug level 3: a full check after a mutating call. */
-	private _debugAfter(op: string): void {
+	/** @internal Debug level 3: a full check after a mutating call. */
+	_debugAfter(op: string): void {
 		if (this.debug >= 3) assertValid(this, op);
 	}
 }
