@@ -1,0 +1,134 @@
+/** Growable regions: WebAssembly.Memory, resizable ArrayBuffer, growable SharedArrayBuffer. */
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import { Heap, HeapError, type HeapOptions } from '../src/index.js';
+
+type Kind = 'memory' | 'resizable' | 'growable-shared';
+function makeOptions(kind: Kind, initial = 65536, max = 1 << 27): HeapOptions & { memory?: WebAssembly.Memory } {
+	if (kind === 'memory') {
+		return { memory: new WebAssembly.Memory({ initial: initial / 65536, maximum: max / 65536 }), offset: 1024, grow: true };
+	}
+	if (kind === 'resizable') return { buffer: new ArrayBuffer(initial, { maxByteLength: max } as never), grow: true };
+	return { buffer: new SharedArrayBuffer(initial, { maxByteLength: max } as never), grow: true };
+}
+
+/** A small deterministic generator. */
+function lcg(seed: number) {
+	let s = seed >>> 0;
+	return () => {
+		s = (Math.imul(s, 1103515245) + 12345) >>> 0;
+		return s;
+	};
+}
+
+for (const kind of ['memory', 'resizable', 'growable-shared'] as Kind[]) {
+	describe(`growth over a ${kind} buffer`, () => {
+		test('allocations beyond the initial size succeed, contents survive, check() stays clean', () => {
+			const heap = new Heap(makeOptions(kind));
+			const start = heap.regionEnd;
+			const r = lcg(7);
+			const live = new Map<number, [number, number]>();
+			for (let i = 0; i < 2000; i++) {
+				const n = (r() % 30000) + 1;
+				const p = heap.malloc(n);
+				assert.notEqual(p, 0, `malloc ${i}`);
+				const stamp = (i % 251) + 1;
+				new Uint8Array(heap.buffer, p, n).fill(stamp);
+				live.set(p, [n, stamp]);
+				if (i % 3 === 2) {
+					const victim = [...live.keys()][r() % live.size];
+					heap.free(victim);
+					live.delete(victim);
+				}
+			}
+			assert.ok(heap.regionEnd > start, 'the region grew');
+			assert.ok(heap.growths >= 2);
+			assert.equal(heap.regionEnd, heap.buffer.byteLength - (heap.buffer.byteLength % 8));
+			for (const [p, [n, stamp]] of live) {
+				const bytes = new Uint8Array(heap.buffer, p, n);
+				assert.ok(bytes.every((b) => b === stamp), `contents of ${p}`);
+			}
+			assert.deepEqual(heap.check(), []);
+			const s = heap.stats();
+			assert.equal(s.usedBytes + s.freeBytes + s.overheadBytes, s.regionBytes);
+			for (const p of live.keys()) heap.free(p);
+			assert.deepEqual(heap.check(), []);
+			assert.equal(heap.stats().liveBlocks, 0);
+		});
+
+		test('the bitmap moves into an internal block that no free can release', () => {
+			const heap = new Heap(makeOptions(kind));
+			const bitmapBefore = heap._bitmapWord;
+			const p = heap.malloc(4 << 20);
+			assert.notEqual(p, 0);
+			assert.notEqual(heap._bitmapWord, bitmapBefore, 'the bitmap moved');
+			const internal = heap._bitmapWord << 2;
+			assert.throws(() => heap.free(internal), (e: unknown) => e instanceof HeapError);
+			assert.deepEqual(heap.check(), []);
+			// A second move frees the first internal bitmap block.
+			assert.notEqual(heap.malloc(40 << 20), 0);
+			assert.notEqual(heap._bitmapWord << 2, internal);
+			assert.deepEqual(heap.check(), []);
+		});
+
+		test('Heap.attach after growth sees the grown region', () => {
+			const opts = makeOptions(kind);
+			const heap = new Heap(opts);
+			const p = heap.malloc(1 << 20);
+			new Uint8Array(heap.buffer, p, 16).fill(9);
+			const again = Heap.attach(opts.memory ?? heap.buffer, opts.offset ?? 0);
+			assert.equal(again.regionEnd, heap.regionEnd);
+			assert.equal(again.usableSize(p), heap.usableSize(p));
+			assert.deepEqual(again.check(), []);
+		});
+	});
+}
+
+test('growth stops at maxSize and at the memory maximum, then malloc returns 0 and the heap is intact', () => {
+	const heap = new Heap({ buffer: new ArrayBuffer(65536, { maxByteLength: 1 << 24 } as never), grow: true, maxSize: 1 << 20 });
+	assert.notEqual(heap.malloc(500_000), 0);
+	assert.equal(heap.malloc(900_000), 0);
+	assert.ok(heap.regionEnd <= 1 << 20);
+	assert.deepEqual(heap.check(), []);
+	const capped = new Heap({ memory: new WebAssembly.Memory({ initial: 1, maximum: 3 }), grow: true });
+	assert.notEqual(capped.malloc(100_000), 0);
+	assert.equal(capped.malloc(150_000), 0);
+	assert.equal(capped.regionEnd, 3 * 65536);
+	assert.deepEqual(capped.check(), []);
+});
+
+test('LiveView survives a memory growth that detaches plain typed arrays', () => {
+	const memory = new WebAssembly.Memory({ initial: 1, maximum: 256 });
+	const heap = new Heap({ memory, grow: true });
+	const p = heap.malloc(64);
+	const plain = new Uint32Array(heap.buffer, p, 16);
+	const live = heap.liveView(p, 'u32', 16);
+	live.array[3] = 42;
+	assert.notEqual(heap.malloc(1 << 20), 0);
+	assert.equal(plain.length, 0, 'the old view is detached');
+	assert.equal(live.array[3], 42);
+	assert.equal(live.array.buffer, heap.buffer);
+});
+
+test('refresh() picks up growth done by someone else', () => {
+	const memory = new WebAssembly.Memory({ initial: 1, maximum: 256 });
+	const a = new Heap({ memory, grow: true });
+	const b = Heap.attach(memory);
+	assert.notEqual(a.malloc(1 << 20), 0);
+	b.refresh();
+	assert.equal(b.regionEnd, a.regionEnd);
+	assert.deepEqual(b.check(), []);
+});
+
+test('grow without a growable buffer, or with a length, is INVALID_OPTIONS', () => {
+	const code = (f: () => unknown) => assert.throws(f, (e: unknown) => e instanceof HeapError && e.code === 'INVALID_OPTIONS');
+	code(() => new Heap({ size: 1 << 16, grow: true }));
+	code(() => new Heap({ buffer: new ArrayBuffer(1 << 16, { maxByteLength: 1 << 20 } as never), grow: true, length: 4096 }));
+	code(() => new Heap({ buffer: new ArrayBuffer(1 << 16, { maxByteLength: 1 << 20 } as never), grow: true, maxSize: -1 }));
+});
+
+test('a fixed heap never grows', () => {
+	const heap = new Heap({ buffer: new ArrayBuffer(1 << 16, { maxByteLength: 1 << 20 } as never) });
+	assert.equal(heap.malloc(1 << 17), 0);
+	assert.equal(heap.buffer.byteLength, 1 << 16);
+});
