@@ -3,13 +3,19 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { Heap, HeapError, type HeapOptions } from '../src/index.js';
 
+/** ES2024 constructors (the options argument is not in the ES2022 lib types). */
+const resizable = (n: number, max: number) =>
+	new (ArrayBuffer as unknown as new (n: number, o: { maxByteLength: number }) => ArrayBuffer)(n, { maxByteLength: max });
+const growableShared = (n: number, max: number) =>
+	new (SharedArrayBuffer as unknown as new (n: number, o: { maxByteLength: number }) => SharedArrayBuffer)(n, { maxByteLength: max });
+
 type Kind = 'memory' | 'resizable' | 'growable-shared';
 function makeOptions(kind: Kind, initial = 65536, max = 1 << 27): HeapOptions & { memory?: WebAssembly.Memory } {
 	if (kind === 'memory') {
 		return { memory: new WebAssembly.Memory({ initial: initial / 65536, maximum: max / 65536 }), offset: 1024, grow: true };
 	}
-	if (kind === 'resizable') return { buffer: new ArrayBuffer(initial, { maxByteLength: max } as never), grow: true };
-	return { buffer: new SharedArrayBuffer(initial, { maxByteLength: max } as never), grow: true };
+	if (kind === 'resizable') return { buffer: resizable(initial, max), grow: true };
+	return { buffer: growableShared(initial, max), grow: true };
 }
 
 /** A small deterministic generator. */
@@ -85,7 +91,7 @@ for (const kind of ['memory', 'resizable', 'growable-shared'] as Kind[]) {
 }
 
 test('growth stops at maxSize and at the memory maximum, then malloc returns 0 and the heap is intact', () => {
-	const heap = new Heap({ buffer: new ArrayBuffer(65536, { maxByteLength: 1 << 24 } as never), grow: true, maxSize: 1 << 20 });
+	const heap = new Heap({ buffer: resizable(65536, 1 << 24), grow: true, maxSize: 1 << 20 });
 	assert.notEqual(heap.malloc(500_000), 0);
 	assert.equal(heap.malloc(900_000), 0);
 	assert.ok(heap.regionEnd <= 1 << 20);
@@ -123,12 +129,12 @@ test('refresh() picks up growth done by someone else', () => {
 test('grow without a growable buffer, or with a length, is INVALID_OPTIONS', () => {
 	const code = (f: () => unknown) => assert.throws(f, (e: unknown) => e instanceof HeapError && e.code === 'INVALID_OPTIONS');
 	code(() => new Heap({ size: 1 << 16, grow: true }));
-	code(() => new Heap({ buffer: new ArrayBuffer(1 << 16, { maxByteLength: 1 << 20 } as never), grow: true, length: 4096 }));
-	code(() => new Heap({ buffer: new ArrayBuffer(1 << 16, { maxByteLength: 1 << 20 } as never), grow: true, maxSize: -1 }));
+	code(() => new Heap({ buffer: resizable(1 << 16, 1 << 20), grow: true, length: 4096 }));
+	code(() => new Heap({ buffer: resizable(1 << 16, 1 << 20), grow: true, maxSize: -1 }));
 });
 
 test('a fixed heap never grows', () => {
-	const heap = new Heap({ buffer: new ArrayBuffer(1 << 16, { maxByteLength: 1 << 20 } as never) });
+	const heap = new Heap({ buffer: resizable(1 << 16, 1 << 20) });
 	assert.equal(heap.malloc(1 << 17), 0);
 	assert.equal(heap.buffer.byteLength, 1 << 16);
 });
