@@ -26,3 +26,20 @@ test('peakUsedBytes follows the real growth of a realloc that slides back into a
 	assert.equal(s.peakUsedBytes, Math.max(peakBefore, s.usedBytes));
 	assert.deepEqual(heap.check(), []);
 });
+
+test('a block that fits deep in its own list is found when no higher list can serve the request', () => {
+	const heap = new Heap({ size: 1 << 16 });
+	const fit = heap.malloc(2100); // block 2104
+	const sep = [heap.malloc(8)];
+	const small: number[] = [];
+	for (let i = 0; i < 12; i++) {
+		small.push(heap.malloc(2052)); // block 2056: same list as 2104, too small for it
+		sep.push(heap.malloc(8));
+	}
+	assert.notEqual(heap.malloc(heap.stats().largestAllocatable), 0, 'the rest of the heap is taken');
+	heap.free(fit); // deepest in the list (lists are LIFO)
+	for (const p of small) heap.free(p);
+	assert.equal(heap.stats().largestFreeBlock, 2104);
+	assert.equal(heap.malloc(2100), fit);
+	assert.deepEqual(heap.check(), []);
+});
