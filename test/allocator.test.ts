@@ -7,6 +7,7 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { AllocError, Heap, HeapError, Layout } from '../src/index.js';
 import type { Allocator } from '../src/index.js';
+import { throwsCode } from './support/errors.js';
 
 const stampByte = (seed: number, i: number) => ((seed * 31 + i) % 251) + 1;
 function stamp(heap: Heap, ptr: number, seed: number, n: number): void {
@@ -20,17 +21,6 @@ function assertStamp(heap: Heap, ptr: number, seed: number, n: number): void {
 const regionBytes = (heap: Heap) => new Uint8Array(heap.buffer, heap.regionStart, heap.regionEnd - heap.regionStart).slice();
 const isFree = (heap: Heap, ptr: number) => [...heap.blocks()].find((b) => b.ptr === ptr)?.free;
 
-function throwsCode(fn: () => unknown, code: string): HeapError {
-	let err: unknown;
-	try {
-		fn();
-	} catch (e) {
-		err = e;
-	}
-	assert.ok(err instanceof HeapError, `expected HeapError ${code}, got ${String(err)}`);
-	assert.equal(err.code, code, err.message);
-	return err;
-}
 
 /** Asserts `fn` throws AllocError and leaves the region byte-identical. */
 function allocErrorUnchanged(heap: Heap, fn: () => unknown, op: string, size: number, align: number): void {

@@ -19,6 +19,7 @@ import { Buffer } from 'node:buffer';
 import { describe, test } from 'node:test';
 import fc from 'fast-check';
 import { Heap, layout } from '../src/index.js';
+import { mulberry32 } from './support/rng.js';
 
 const { blockSizeFor, MIN_BLOCK, HEADER_BYTES, TABLES_BYTES } = layout;
 
@@ -432,17 +433,6 @@ describe('fuzz: decoded programs over a matrix of configurations', () => {
 
 // ─── The long run ────────────────────────────────────────────────────────
 
-/** mulberry32: a small seeded PRNG giving floats in [0, 1). */
-function mulberry32(seed: number): () => number {
-	let a = seed >>> 0;
-	return () => {
-		a = (a + 0x6d2b79f5) >>> 0;
-		let t = a;
-		t = Math.imul(t ^ (t >>> 15), t | 1);
-		t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-		return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-	};
-}
 
 describe('fuzz: deterministic long run', () => {
 	test('50k steps, heavy-tailed sizes 1 B .. 64 KiB, on a 2 MiB heap', () => {

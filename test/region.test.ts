@@ -7,19 +7,8 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { Heap, HeapError, layout as L } from '../src/index.js';
 import type { HeapOptions } from '../src/index.js';
+import { throwsCode } from './support/errors.js';
 
-/** Asserts `fn` throws a HeapError with `code` (and returns it). */
-function throwsCode(fn: () => unknown, code: string): HeapError {
-	let err: unknown;
-	try {
-		fn();
-	} catch (e) {
-		err = e;
-	}
-	assert.ok(err instanceof HeapError, `expected HeapError ${code}, got ${String(err)}`);
-	assert.equal(err.code, code, err.message);
-	return err;
-}
 
 /** An ES2024 resizable ArrayBuffer (Node 20 has them; the TS lib here is ES2022). */
 function resizable(length: number, maxByteLength: number): ArrayBuffer {

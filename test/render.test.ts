@@ -7,21 +7,11 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { Heap, HeapError, layout as L } from '../src/index.js';
 import { type CellState, cellKind, cellStates, renderText } from '../src/render/index.js';
+import { mulberry32 as rng } from './support/rng.js';
 
 const ANSI = /\u001b\[[0-9;]*m/g;
 const GLYPH = { used: '█', mostlyUsed: '▓', mostlyFree: '▒', free: '░', headers: '·', unknown: '?' } as const;
 
-/** A small deterministic PRNG (mulberry32). */
-function rng(seed: number): () => number {
-	let a = seed >>> 0;
-	return () => {
-		a = (a + 0x6d2b79f5) >>> 0;
-		let t = a;
-		t = Math.imul(t ^ (t >>> 15), t | 1);
-		t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-		return ((t ^ (t >>> 14)) >>> 0) / 2 ** 32;
-	};
-}
 
 /** A heap after a seeded mix of malloc, alignedAlloc and free. */
 function patternHeap(seed: number, size = 32 * 1024): Heap {

@@ -6,18 +6,8 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { layout as L } from '../src/index.js';
 import { LIST_COUNT, listMinSize, mappingInsert, mappingSearch } from '../src/sizeclass.js';
+import { mulberry32 as rng } from './support/rng.js';
 
-/** Deterministic PRNG (mulberry32). */
-function rng(seed: number): () => number {
-	let a = seed >>> 0;
-	return () => {
-		a = (a + 0x6d2b79f5) >>> 0;
-		let t = a;
-		t = Math.imul(t ^ (t >>> 15), t | 1);
-		t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-		return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-	};
-}
 
 /** Block sizes to test: every small one, dense boundaries, and random large ones. */
 function sampleSizes(): number[] {

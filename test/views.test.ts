@@ -5,6 +5,7 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { Heap, HeapError } from '../src/index.js';
 import type { ArrayType } from '../src/index.js';
+import { throwsCode } from './support/errors.js';
 
 const TYPES: [ArrayType, { new (n: number): ArrayBufferView; BYTES_PER_ELEMENT: number }, number | bigint][] = [
 	['u8', Uint8Array, 200],
@@ -21,17 +22,6 @@ const TYPES: [ArrayType, { new (n: number): ArrayBufferView; BYTES_PER_ELEMENT: 
 
 const regionBytes = (heap: Heap) => new Uint8Array(heap.buffer, heap.regionStart, heap.regionEnd - heap.regionStart).slice();
 
-function throwsCode(fn: () => unknown, code: string): HeapError {
-	let err: unknown;
-	try {
-		fn();
-	} catch (e) {
-		err = e;
-	}
-	assert.ok(err instanceof HeapError, `expected HeapError ${code}, got ${String(err)}`);
-	assert.equal(err.code, code, err.message);
-	return err;
-}
 
 /** A heap whose free memory is dirty (0xff), so zeroing is observable. */
 function dirtyHeap(): Heap {
