@@ -61,6 +61,7 @@ import { growRegion } from './grow.js';
 import { type RegionInfo, formatRegion, openRegion, resolveRegion } from './region.js';
 import { readStats } from './stats.js';
 import { LiveView, allocArray, freeArray, view } from './views.js';
+import { type WasmImports, wasmImports } from './wasm.js';
 import { walk } from './walk.js';
 
 /** Passed through the constructor by `Heap.attach` only. */
@@ -345,6 +346,17 @@ export class Heap {
 	/** Frees the block a typed array from `allocArray` views. */
 	freeArray(array: ArrayTypeMap[ArrayType]): void {
 		freeArray(this, array);
+	}
+
+	// ─── WebAssembly ─────────────────────────────────────────────────────
+
+	/**
+	 * The C allocator imports for a wasm module whose memory this heap
+	 * manages: `{ malloc, free, calloc, realloc, aligned_alloc,
+	 * posix_memalign }`, to pass as its `env` imports (see wasm.ts).
+	 */
+	wasmImports(): WasmImports {
+		return wasmImports(this);
 	}
 
 	// ─── Introspection ───────────────────────────────────────────────────
