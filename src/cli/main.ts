@@ -18,7 +18,7 @@ import { parseArgs } from 'node:util';
 import cliProgress from 'cli-progress';
 import { Heap, type HeapStats } from '../index.js';
 import { MAX_REGION_END } from '../layout.js';
-import { renderText } from '../render/text.js';
+import { replayToSvg, renderText } from '../render/index.js';
 import { type ReplayReport, type Trace, readTrace, replay } from '../trace/index.js';
 
 /** A user-facing failure: printed as one line, exit status 1. */
@@ -140,20 +140,13 @@ async function cmdReplay(values: Record<string, string | boolean | undefined>, p
 	const heap = new Heap({ size });
 	const r = replayWithProgress(trace, heap, values.json === true);
 	const s = heap.stats();
-	if (typeof values.svg === 'string') await writeSvg(values.svg, trace, size);
+	if (typeof values.svg === 'string') writeFileSync(values.svg, replayToSvg(trace, size));
 	if (values.json === true) {
 		console.log(JSON.stringify({ file, program: trace.program, heapSize: size, ...r, stats: s }));
 	} else {
 		console.log(summary(file as string, trace, size, r, s));
 	}
 	return r.failedAt === undefined ? 0 : 2;
-}
-
-/** Writes the heap map at peak plus the timeline (the SVG renderer's job). */
-async function writeSvg(path: string, trace: Trace, size: number): Promise<void> {
-	const render = (await import('../render/index.js')) as Record<string, unknown>;
-	if (typeof render.writeReplaySvg !== 'function') throw new UsageError('--svg: the SVG renderer is not available in this build');
-	writeFileSync(path, (render.writeReplaySvg as (t: Trace, s: number) => string)(trace, size));
 }
 
 async function cmdMap(values: Record<string, string | boolean | undefined>, positionals: string[]): Promise<number> {
