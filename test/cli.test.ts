@@ -1,11 +1,12 @@
 /** The `heapfit` command: output, JSON, and one-line errors with exit status 1. */
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
+import { parseXml } from './support/xml.js';
 
 const MAIN = fileURLToPath(new URL('../src/cli/main.ts', import.meta.url));
 const SQLITE = fileURLToPath(new URL('../traces/sqlite-index.trace.gz', import.meta.url));
@@ -80,4 +81,15 @@ test('map prints a text heap map at peak', () => {
 	assert.equal(r.code, 0, r.err);
 	assert.match(r.out, /at peak live bytes \(after op 3\)/);
 	assert.match(r.out, /█/);
+});
+
+test('replay --svg writes a well-formed SVG with the heap map and the timeline', () => {
+	const f = traceFile('svg.trace', 'a 1 1000\na 2 2000\nf 1\na 3 500\nr 2 4000\n');
+	const out = join(dir, 'map.svg');
+	const r = run('replay', f, '--size', '64k', '--svg', out);
+	assert.equal(r.code, 0, r.err);
+	const svg = readFileSync(out, 'utf8');
+	assert.equal(parseXml(svg).name, 'svg');
+	assert.match(svg, /heap map/);
+	assert.match(svg, /heap over the replay/);
 });
