@@ -31,10 +31,9 @@ export function mappingInsert(size: number): number {
 export function mappingSearch(size: number): number {
 	if (size < SMALL_BLOCK) return size >>> ALIGN_BITS;
 	const lg = 31 - Math.clz32(size);
-	const step = 2 ** (lg - SL_BITS);
-	const li = mappingInsert(size);
+	const li = ((lg - FL_SHIFT) << SL_BITS) | ((size >>> (lg - SL_BITS)) ^ SL_COUNT);
 	// A size exactly on a list boundary fits every block of its own list.
-	return size % step === 0 ? li : li + 1;
+	return (size & ((1 << (lg - SL_BITS)) - 1)) === 0 ? li : li + 1;
 }
 
 /** Number of lists. */
