@@ -71,6 +71,21 @@ export function removeFree(m: Uint32Array, root: number, block: number, size: nu
 	}
 }
 
+/**
+ * Puts free block `neu` in the list position of free block `old`, which
+ * leaves the list: for a block that shrinks (or grows) within one size
+ * class, this saves an unlink and a link, and the bitmaps stay as they are.
+ */
+export function replaceFree(m: Uint32Array, root: number, old: number, neu: number, li: number): void {
+	const next = nextFree(m, old);
+	const prev = prevFree(m, old);
+	setNextFree(m, neu, next);
+	setPrevFree(m, neu, prev);
+	if (next !== 0) setPrevFree(m, next, neu);
+	if (prev !== 0) setNextFree(m, prev, neu);
+	else m[root + T_HEADS + li] = neu;
+}
+
 /** Head of the first non-empty list at or after `li` (0 = none). */
 export function firstNonEmpty(m: Uint32Array, root: number, li: number): number {
 	if (li >= LIST_COUNT) return 0;

@@ -38,7 +38,8 @@ import {
 } from './block.js';
 import { assertValid, checkHeap } from './check.js';
 import { checkAlign, checkSize, heapError } from './errors.js';
-import { findFree, insertFree, removeFree } from './freelist.js';
+import { findFree, insertFree, removeFree, replaceFree } from './freelist.js';
+import { mappingInsert } from './sizeclass.js';
 import {
 	ALIGN,
 	ALIGNED,
@@ -410,10 +411,25 @@ export class Heap {
 	/** @internal Allocates a block of `need` bytes (a valid block size); 0 when full. */
 	_allocBlock(need: number): number {
 		const m = this._m;
-		const block = findFree(m, this._root, need);
+		const root = this._root;
+		const block = findFree(m, root, need);
 		if (block === 0) return this._maxEnd !== 0 && growRegion(this, need) ? this._allocBlock(need) : 0;
 		const size = sizeOf(header(m, block));
-		removeFree(m, this._root, block, size);
+		const rest = size - need;
+		if (rest >= MIN_BLOCK) {
+			const li = mappingInsert(rest);
+			if (li === mappingInsert(size)) {
+				// The remainder stays in the same list: it takes the block's place.
+				const tail = block + need;
+				setHeader(m, tail, rest | FREE);
+				setFooter(m, tail, rest);
+				replaceFree(m, root, block, tail, li);
+				setHeader(m, block, need);
+				rootAdd(m, root, R_FREE_BYTES, -need);
+				return this._countAllocated(block, need);
+			}
+		}
+		removeFree(m, root, block, size);
 		return this._useBlock(block, size, need, 0);
 	}
 
@@ -423,13 +439,17 @@ export class Heap {
 	 * `flags` are ALIGNED and/or PREV_FREE for the new header.
 	 */
 	private _useBlock(block: number, size: number, need: number, flags: number): number {
+		return this._countAllocated(block, this._carve(block, size, need, flags));
+	}
+
+	/** Marks new allocated block `block` of `size` bytes and counts it; returns its payload. */
+	private _countAllocated(block: number, size: number): number {
 		const m = this._m;
 		const root = this._root;
-		const taken = this._carve(block, size, need, flags);
 		const ptr = ptrOf(block);
 		mark(m, this._bitmapWord, granuleOf(this._payloadBase, ptr));
 		rootAdd(m, root, R_LIVE_BLOCKS, 1);
-		rootAdd(m, root, R_USED_BYTES, taken - HEADER_BYTES);
+		rootAdd(m, root, R_USED_BYTES, size - HEADER_BYTES);
 		this._raisePeak();
 		return ptr;
 	}
