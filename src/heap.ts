@@ -547,18 +547,24 @@ export class Heap {
 		const m = this._m;
 		const root = this._root;
 		let merged = 1;
+		// A merged neighbour whose list the result still belongs in lends it
+		// its list position (`linked`); any other merged neighbour is unlinked.
+		let linked = 0;
+		let linkedSize = 0;
 		const next = block + size;
 		const nh = header(m, next);
 		if ((nh & FREE) !== 0) {
-			const ns = sizeOf(nh);
-			removeFree(m, root, next, ns);
-			size += ns;
+			linked = next;
+			linkedSize = sizeOf(nh);
+			size += linkedSize;
 			merged--;
 		}
 		if (prevFree) {
 			const ps = prevFreeSize(m, block);
 			block -= ps;
-			removeFree(m, root, block, ps);
+			if (linked !== 0) removeFree(m, root, linked, linkedSize);
+			linked = block;
+			linkedSize = ps;
 			size += ps;
 			merged--;
 		}
@@ -566,7 +572,13 @@ export class Heap {
 		setFooter(m, block, size);
 		const after = block + size;
 		setHeader(m, after, header(m, after) | PREV_FREE);
-		insertFree(m, root, block, size);
+		const li = mappingInsert(size);
+		if (linked !== 0 && mappingInsert(linkedSize) === li) {
+			if (linked !== block) replaceFree(m, root, linked, block, li);
+		} else {
+			if (linked !== 0) removeFree(m, root, linked, linkedSize);
+			insertFree(m, root, block, size);
+		}
 		rootAdd(m, root, R_FREE_BLOCKS, merged);
 	}
 
