@@ -19,7 +19,7 @@ import { Buffer } from 'node:buffer';
 import { describe, test } from 'node:test';
 import fc from 'fast-check';
 import { Heap, layout } from '../src/index.js';
-import { mulberry32 } from './support/rng.js';
+import { mulberry32, patternBytes } from './support/rng.js';
 
 const { blockSizeFor, MIN_BLOCK, HEADER_BYTES, TABLES_BYTES } = layout;
 
@@ -28,17 +28,7 @@ const { blockSizeFor, MIN_BLOCK, HEADER_BYTES, TABLES_BYTES } = layout;
 const MAX_REGION = 1024 * 1024 + 64 * 1024;
 const STAMP_SPAN = 4096;
 /** Pseudo-random bytes; a block with stamp s holds PATTERN[s, s + size). */
-const PATTERN = (() => {
-	const p = new Uint8Array(MAX_REGION + STAMP_SPAN);
-	let x = 0x2545f491;
-	for (let i = 0; i < p.length; i++) {
-		x ^= x << 13;
-		x ^= x >>> 17;
-		x ^= x << 5;
-		p[i] = x & 0xff;
-	}
-	return p;
-})();
+const PATTERN = patternBytes(MAX_REGION + STAMP_SPAN, 0x2545f491);
 const CANARY = 0xa5;
 
 function stampBlock(buf: ArrayBufferLike, ptr: number, n: number, stamp: number): void {

@@ -22,6 +22,7 @@ import { Buffer } from 'node:buffer';
 import { describe, test } from 'node:test';
 import fc from 'fast-check';
 import { AllocError, Heap, Layout, layout } from '../src/index.js';
+import { patternBytes } from './support/rng.js';
 
 const { blockSizeFor, MIN_BLOCK, HEADER_BYTES } = layout;
 
@@ -32,17 +33,7 @@ const MAX_HEAP = 64 * 1024;
 /** Distinct stamp offsets into PATTERN. */
 const STAMP_SPAN = 4096;
 /** Pseudo-random bytes; a block with stamp s holds PATTERN[s, s + size). */
-const PATTERN = (() => {
-	const p = new Uint8Array(MAX_HEAP + STAMP_SPAN);
-	let x = 0x9e3779b9;
-	for (let i = 0; i < p.length; i++) {
-		x ^= x << 13;
-		x ^= x >>> 17;
-		x ^= x << 5;
-		p[i] = x & 0xff;
-	}
-	return p;
-})();
+const PATTERN = patternBytes(MAX_HEAP + STAMP_SPAN, 0x9e3779b9);
 const ZEROS = new Uint8Array(MAX_HEAP);
 
 function bytesAt(heap: Heap, ptr: number, n: number): Buffer {

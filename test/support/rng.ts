@@ -9,3 +9,16 @@ export function mulberry32(seed: number): () => number {
 		return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
 	};
 }
+
+/** `length` pseudo-random bytes from a xorshift32 seeded with `seed` (stamp patterns). */
+export function patternBytes(length: number, seed: number): Uint8Array {
+	const p = new Uint8Array(length);
+	let x = seed | 0;
+	for (let i = 0; i < p.length; i++) {
+		x ^= x << 13;
+		x ^= x >>> 17;
+		x ^= x << 5;
+		p[i] = x & 0xff;
+	}
+	return p;
+}
