@@ -101,8 +101,10 @@ export interface HeapStats {
 
 /** One block as the walker sees it. */
 export interface BlockInfo {
-	/** Address of the header. */
+	/** Address of the header (the block's offset in the buffer). */
 	block: number;
+	/** Same as `block`: where the block starts. */
+	offset: number;
 	/** Address of the payload (`block + 4`). */
 	ptr: number;
 	/** Block size in bytes, header included. */

@@ -31,6 +31,8 @@ export type HeapErrorCode =
 	| 'FOREIGN_BUFFER'
 	/** An unknown typed-array type name. */
 	| 'INVALID_TYPE'
+	/** The heap's buffer was detached and the heap cannot follow it. */
+	| 'DETACHED_BUFFER'
 	/** A debug-level check found the heap's invariants broken. */
 	| 'CORRUPT_HEAP';
 

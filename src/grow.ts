@@ -16,17 +16,19 @@
  * allocated, its own bit clear, counted in META_BYTES. The bits are copied
  * and the previous internal bitmap block, if any, is freed.
  */
-import { header, prevFreeSize, ptrOf, rootAdd, rootGet, rootSet, setHeader, sizeOf } from './block.js';
-import { findFree, removeFree } from './freelist.js';
+import { header, prevFreeSize, ptrOf, rootAdd, rootGet, rootSet, setFooter, setHeader, sizeOf } from './block.js';
+import { insertFree, removeFree } from './freelist.js';
 import type { Heap } from './heap.js';
 import {
 	ALIGN,
 	BITMAP_GRANULE_BITS,
+	FREE,
 	HEADER_BYTES,
 	MIN_BLOCK,
 	PREV_FREE,
 	R_BITMAP_START,
 	R_BITMAP_WORDS,
+	R_FREE_BLOCKS,
 	R_FREE_BYTES,
 	R_GROWTHS,
 	R_LIVE_BLOCKS,
@@ -80,10 +82,18 @@ export function growRegion(heap: Heap, need: number): boolean {
 	// The request, less what the last free block already holds, plus room
 	// for a new bitmap when the current one is too small for the new end.
 	const shortfall = Math.max(need - lastFree, MIN_BLOCK);
-	const reserve = (end: number) => (wordsFor(heap, end) > capacity ? blockSizeFor(wordsFor(heap, 2 * end) * 4) : 0);
 	const roundUp = (n: number) => Math.ceil(n / ALIGN) * ALIGN;
-	const least = roundUp(oldEnd + shortfall + reserve(oldEnd + shortfall));
-	const doubled = roundUp(Math.max(least, start + 2 * (oldEnd - start)) + reserve(start + 2 * (oldEnd - start)));
+	// The smallest end that holds `need` bytes plus the bitmap that end needs.
+	const fit = (base: number) => {
+		let end = roundUp(base);
+		for (let i = 0; i < 3; i++) {
+			const words = wordsFor(heap, end);
+			end = roundUp(base + (words > capacity ? blockSizeFor(words * 4) : 0));
+		}
+		return end;
+	};
+	const least = fit(oldEnd + shortfall);
+	const doubled = fit(Math.max(oldEnd + shortfall, start + 2 * (oldEnd - start)));
 	if (least > heap._maxEnd) return false;
 	// Double when the limits allow it, else take just what is needed.
 	if (!growBuffer(heap, Math.min(doubled, heap._maxEnd)) && !growBuffer(heap, least)) return false;
@@ -107,17 +117,38 @@ export function growRegion(heap: Heap, need: number): boolean {
 	return true;
 }
 
-/** Carves a bitmap of `words` words from the free space and moves the bits there. */
+/**
+ * Carves a bitmap of `words` words from the end of the last free block (the
+ * one growth just made) and moves the bits there. At the very end of the
+ * region it never splits the free space: the previous bitmap block, freed
+ * below, sat at the old end and merges with the space on both its sides.
+ */
 function moveBitmap(heap: Heap, words: number): void {
 	const m = heap._m;
 	const root = heap._root;
 	const need = blockSizeFor(words * 4);
-	const block = findFree(m, root, need);
+	const sentinel = heap._sentinel;
+	const lastSize = (header(m, sentinel) & PREV_FREE) !== 0 ? prevFreeSize(m, sentinel) : 0;
 	// growRegion sized the growth to hold this block.
-	if (block === 0) throw new Error('growRegion: no room for the bitmap (bug)');
-	const size = sizeOf(header(m, block));
-	removeFree(m, root, block, size);
-	const taken = heap._carve(block, size, need, 0);
+	if (lastSize < need) throw new Error('growRegion: no room for the bitmap (bug)');
+	const last = sentinel - lastSize;
+	removeFree(m, root, last, lastSize);
+	const rest = lastSize - need;
+	let block = last;
+	let flags = 0;
+	if (rest >= MIN_BLOCK) {
+		setHeader(m, last, rest | FREE);
+		setFooter(m, last, rest);
+		insertFree(m, root, last, rest);
+		block = last + rest;
+		flags = PREV_FREE;
+	} else {
+		rootAdd(m, root, R_FREE_BLOCKS, -1);
+	}
+	const taken = sentinel - block;
+	setHeader(m, block, taken | flags);
+	setHeader(m, sentinel, header(m, sentinel) & ~PREV_FREE);
+	rootAdd(m, root, R_FREE_BYTES, -taken);
 	rootAdd(m, root, R_META_BYTES, taken);
 	const oldWord = heap._bitmapWord;
 	const oldWords = rootGet(m, root, R_BITMAP_WORDS);

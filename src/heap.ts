@@ -177,7 +177,26 @@ export class Heap {
 	 * a WebAssembly.Memory's buffer is a new object.
 	 */
 	get buffer(): ArrayBuffer | SharedArrayBuffer {
+		if (this._m.length === 0) this._resync('buffer');
 		return this._buffer;
+	}
+
+	/**
+	 * @internal The views read as empty: the buffer was detached (a
+	 * WebAssembly.Memory grown by someone else). A heap that holds the memory
+	 * re-binds to its new buffer; one opened on a bare buffer cannot, and
+	 * says so instead of reading garbage.
+	 */
+	_resync(op: string): void {
+		if (this._memory !== null) {
+			this.refresh();
+			return;
+		}
+		throw heapError(
+			'DETACHED_BUFFER',
+			op,
+			'the buffer was detached (its memory grew); open the heap with { memory } or Heap.attach(memory) so it can follow the memory',
+		);
 	}
 
 	/**
@@ -212,6 +231,7 @@ export class Heap {
 	 * non-negative safe integer.
 	 */
 	malloc(size: number): number {
+		if (this._m.length === 0) this._resync('malloc');
 		if (typeof size !== 'number' || size >>> 0 !== size || size > MAX_PAYLOAD) {
 			checkSize('malloc', size);
 			return 0;
@@ -228,6 +248,7 @@ export class Heap {
 	calloc(count: number, size: number): number {
 		checkSize('calloc', count);
 		checkSize('calloc', size);
+		if (this._m.length === 0) this._resync('calloc');
 		const total = count * size;
 		if (total > MAX_PAYLOAD) return 0;
 		const ptr = this._allocBlock(blockSizeFor(total));
@@ -243,6 +264,7 @@ export class Heap {
 	 */
 	alignedAlloc(align: number, size: number): number {
 		checkAlign('alignedAlloc', align, MAX_ALIGN);
+		if (this._m.length === 0) this._resync('alignedAlloc');
 		if (typeof size !== 'number' || size >>> 0 !== size || size > MAX_PAYLOAD) {
 			checkSize('alignedAlloc', size);
 			return 0;
@@ -364,14 +386,21 @@ export class Heap {
 
 	/** Usage counters, read in O(1) from the root. */
 	stats(): HeapStats {
+		if (this._m.length === 0) this._resync('stats');
 		return readStats(this);
 	}
 	/** Every block in address order (the one block walker). */
 	blocks(): IterableIterator<BlockInfo> {
+		if (this._m.length === 0) this._resync('blocks');
 		return walk(this);
+	}
+	/** The block walker under its other name (the same iterator as `blocks()`). */
+	walk(): IterableIterator<BlockInfo> {
+		return this.blocks();
 	}
 	/** Every broken invariant (empty when the heap is sound). O(blocks). */
 	check(): Violation[] {
+		if (this._m.length === 0) this._resync('check');
 		return checkHeap(this);
 	}
 
@@ -382,6 +411,7 @@ export class Heap {
 	 * otherwise (see the file comment for how each case is told apart).
 	 */
 	_liveBlock(op: string, ptr: number): number {
+		if (this._m.length === 0) this._resync(op);
 		const off = typeof ptr === 'number' ? ptr - this._payloadBase : -1;
 		if (off >= 0 && ptr >>> 0 === ptr && ptr < this._sentinel && (off & 7) === 0) {
 			if (isMarked(this._m, this._bitmapWord, off >>> 3)) {

@@ -24,7 +24,7 @@ export function* walk(heap: Heap): IterableIterator<BlockInfo> {
 	while (block < end) {
 		const h = header(m, block);
 		const size = sizeOf(h);
-		yield { block, ptr: ptrOf(block), size, free: (h & FREE) !== 0, aligned: (h & ALIGNED) !== 0 };
+		yield { block, offset: block, ptr: ptrOf(block), size, free: (h & FREE) !== 0, aligned: (h & ALIGNED) !== 0 };
 		if (size < MIN_BLOCK || block + size > end) return;
 		block += size;
 	}
