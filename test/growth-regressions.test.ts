@@ -14,7 +14,7 @@
  */
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { Heap } from '../src/index.js';
+import { Heap, HeapError } from '../src/index.js';
 
 describe('review: growth', () => {
 	test('a heap over a memory grown by someone else keeps working', () => {
@@ -45,4 +45,17 @@ describe('review: growth', () => {
 		assert.notEqual(heap.malloc(3 << 20), 0, 'malloc(3 MiB) on an empty 4 MiB heap');
 		assert.deepEqual(heap.check(), []);
 	});
+});
+
+test('a heap opened on a bare buffer that gets detached says DETACHED_BUFFER instead of reading garbage', () => {
+	const memory = new WebAssembly.Memory({ initial: 2 });
+	const heap = new Heap({ buffer: memory.buffer, offset: 1024 });
+	const p = heap.malloc(100);
+	memory.grow(1);
+	for (const call of [() => heap.malloc(10), () => heap.free(p), () => heap.stats(), () => heap.check(), () => heap.buffer]) {
+		assert.throws(call, (e: unknown) => e instanceof HeapError && e.code === 'DETACHED_BUFFER');
+	}
+	const again = Heap.attach(memory, 1024);
+	assert.equal(again.usableSize(p) >= 100, true);
+	assert.deepEqual(again.check(), []);
 });

@@ -163,10 +163,11 @@ export interface ReplayToSvgOptions extends ReplaySvgOptions {
 	 */
 	samples?: number;
 	/**
-	 * Which heap the map shows: at the peak of live bytes, or at the end.
-	 * @defaultValue 'peak'
+	 * Which heap the map shows: when the footprint (highest byte handed out)
+	 * reached its peak, at the peak of live bytes, or at the end.
+	 * @defaultValue 'footprint'
 	 */
-	at?: 'peak' | 'end';
+	at?: 'footprint' | 'peak' | 'end';
 	/**
 	 * Called with the ops done and the ops to do, over both passes
 	 * (`2 × ops` in all for `at: 'peak'`).
@@ -185,19 +186,24 @@ export interface ReplayToSvgOptions extends ReplaySvgOptions {
  * what `new Heap` or `replay` throws.
  */
 export function replayToSvg(trace: Trace, size: number, options: ReplayToSvgOptions = {}): string {
-	const { samples, at = 'peak', onProgress, ...svgOptions } = options;
-	const twoPasses = at === 'peak';
+	const { samples, at = 'footprint', onProgress, ...svgOptions } = options;
+	const twoPasses = at !== 'end';
 	const total = twoPasses ? 2 * trace.ops : trace.ops;
 	let heap = new Heap({ size });
 	const first = sampleReplay(trace, heap, { samples, onProgress: onProgress && ((done) => onProgress(done, total)) });
 	const { series, report } = first;
 	let requested = first.requested;
 	let marker: { marker: number; markerLabel: string } | null = null;
-	if (twoPasses && report.peakOp >= 0 && report.failedAt === undefined) {
+	let momentTitle: string | undefined;
+	const stopOp = at === 'peak' ? report.peakOp : report.footprintOp;
+	if (twoPasses && stopOp >= 0 && report.failedAt === undefined) {
+		const what = at === 'peak' ? 'peak live bytes' : 'peak footprint';
+		marker = { marker: stopOp + 1, markerLabel: `${what}, op ${(stopOp + 1).toLocaleString('en-US')}` };
+		momentTitle = `heap map, after op ${(stopOp + 1).toLocaleString('en-US')} (${what})`;
 		heap = new Heap({ size });
 		const again = sampleReplay(trace, heap, {
 			samples: 1,
-			stopAt: report.peakOp + 1,
+			stopAt: stopOp + 1,
 			onProgress: onProgress && ((done) => onProgress(trace.ops + done, total)),
 		});
 		requested = again.requested;
@@ -208,7 +214,7 @@ export function replayToSvg(trace: Trace, size: number, options: ReplayToSvgOpti
 		marker = { marker: report.ops, markerLabel: report.failedAt ? `out of memory at op ${report.ops}` : 'end' };
 	}
 	const title = report.failedAt ? `heapfit replay: out of memory at op ${report.failedAt.op}` : 'heapfit replay';
-	const mapTitle = marker === null ? undefined : `heap map after op ${report.ops}`;
+	const mapTitle = momentTitle ?? `heap map after op ${report.ops}`;
 	return renderReplaySvg(heap, series, requested, {
 		title,
 		...svgOptions,

@@ -100,6 +100,8 @@ export interface ReplayReport {
 	peakLiveBytes: number;
 	/** 0-based index of the op after which live bytes first reached their peak (−1 if none). */
 	peakOp: number;
+	/** 0-based index of the op after which the footprint reached its final (peak) value (−1 if none). */
+	footprintOp: number;
 	/** Max over allocations of `ptr + size`, minus the lowest pointer ever returned. */
 	footprintBytes: number;
 	/** `footprintBytes / peakLiveBytes − 1` (0 when peakLiveBytes is 0). */
@@ -154,6 +156,7 @@ export function replay(trace: Trace, target: ReplayTarget, options: ReplayOption
 	let liveObjects = 0;
 	let peak = 0;
 	let peakOp = -1;
+	let footprintOp = -1;
 	let untilProgress = every;
 	let lo = Number.POSITIVE_INFINITY;
 	let hi = 0;
@@ -196,8 +199,14 @@ export function replay(trace: Trace, target: ReplayTarget, options: ReplayOption
 				peakOp = i;
 			}
 			if (p !== 0) {
-				if (p < lo) lo = p;
-				if (p + size > hi) hi = p + size;
+				if (p < lo) {
+					lo = p;
+					footprintOp = i;
+				}
+				if (p + size > hi) {
+					hi = p + size;
+					footprintOp = i;
+				}
 			}
 		}
 	} catch (e) {
@@ -211,6 +220,7 @@ export function replay(trace: Trace, target: ReplayTarget, options: ReplayOption
 		totalOps: n,
 		peakLiveBytes: peak,
 		peakOp,
+		footprintOp,
 		footprintBytes,
 		fragmentation: peak === 0 ? 0 : footprintBytes / peak - 1,
 		elapsedMs,
