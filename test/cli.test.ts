@@ -90,6 +90,6 @@ test('replay --svg writes a well-formed SVG with the heap map and the timeline',
 	assert.equal(r.code, 0, r.err);
 	const svg = readFileSync(out, 'utf8');
 	assert.equal(parseXml(svg).name, 'svg');
-	assert.match(svg, /heap map, after op 4 \(peak footprint\)/);
+	assert.match(svg, /heap map, after op 5 \(peak footprint\)/);
 	assert.match(svg, /heap over the replay/);
 });
