@@ -732,7 +732,10 @@ export class Heap {
 		};
 		if ((h & FREE) !== 0 || size < MIN_BLOCK || block + size > this._sentinel) fail('bad header');
 		if (this.debug < 2) return;
-		if ((header(m, block + size) & PREV_FREE) !== 0) fail('next block says this one is free');
+		const nh = header(m, block + size);
+		const ns = sizeOf(nh);
+		if ((nh & PREV_FREE) !== 0) fail('next block says this one is free');
+		if (block + size !== this._sentinel && (ns < MIN_BLOCK || block + size + ns > this._sentinel)) fail('next block has an impossible size');
 		if ((h & PREV_FREE) !== 0) {
 			const ps = prevFreeSize(m, block);
 			const prev = block - ps;

@@ -55,7 +55,8 @@
  *   (an allocation may grow the memory and detach the old buffer).
  * - `free` or `realloc` of anything that is not a live block (a double free,
  *   an interior or foreign pointer) throws heapfit's HeapError, and a
- *   `posix_memalign` whose `memptr` is NULL or outside the memory throws
+ *   `posix_memalign` whose `memptr` is NULL, outside the memory or inside
+ *   the heap's root, tables or inline bitmap throws
  *   HeapError INVALID_POINTER. A JavaScript exception thrown from an import
  *   unwinds through the module, so the call traps the module where C would
  *   have undefined behaviour, and the heap is left unchanged.
@@ -109,11 +110,13 @@ export function wasmImports(heap: Heap): WasmImports {
 		},
 		posix_memalign: (memptr, align, size) => {
 			const out = memptr >>> 0;
-			if (out === 0 || out + POINTER_BYTES > heap.buffer.byteLength) {
+			// Never through the heap's own metadata (root, tables, bitmap).
+			const inMeta = out + POINTER_BYTES > heap.regionStart && out < heap._payloadBase;
+			if (out === 0 || out + POINTER_BYTES > heap.buffer.byteLength || inMeta) {
 				throw heapError(
 					'INVALID_POINTER',
 					'posix_memalign',
-					`memptr ${out} is not 4 writable bytes of the module's memory`,
+					`memptr ${out} is not 4 writable bytes of the module's memory outside the heap's metadata`,
 					'out-of-range',
 					out,
 				);

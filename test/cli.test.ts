@@ -56,6 +56,7 @@ for (const [name, text, pattern] of [
 	['malformed line', 'a 1 10\na 2\n', /^heapfit: line 2: /],
 	['unknown id', 'a 1 10\nf 7\n', /^heapfit: line 2: .*id 7/],
 	['unknown op letter', 'a 1 10\nz 1\n', /^heapfit: line 2: /],
+	['empty file', '', /^heapfit: .*empty/],
 ] as const) {
 	test(`bad input (${name}) gives one line and exit status 1`, () => {
 		const r = run('replay', traceFile(`${name.replace(/ /g, '-')}.trace`, text));

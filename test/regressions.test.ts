@@ -43,3 +43,11 @@ test('a block that fits deep in its own list is found when no higher list can se
 	assert.equal(heap.malloc(2100), fit);
 	assert.deepEqual(heap.check(), []);
 });
+
+test('debug level 2 notices a smashed header on the next block before freeing', () => {
+	const heap = new Heap({ size: 1 << 16, debug: 2 });
+	const a = heap.malloc(32);
+	const b = heap.malloc(32);
+	heap._m[(b - 4) >>> 2] = 0xdeadbee8;
+	assert.throws(() => heap.free(a), (e: unknown) => (e as { code?: string }).code === 'CORRUPT_HEAP');
+});

@@ -209,9 +209,10 @@ describe('wasmImports', () => {
 		sound(heap);
 	});
 
-	test('posix_memalign: a NULL or out-of-memory memptr traps before anything is allocated', () => {
+	test('posix_memalign: a NULL, out-of-memory or heap-metadata memptr traps before anything is allocated', () => {
 		const { memory, heap, c } = setup();
-		for (const memptr of [0, memory.buffer.byteLength - 3, memory.buffer.byteLength, -4]) {
+		// NULL, past the end, and into the heap's own root (which would corrupt it).
+		for (const memptr of [0, memory.buffer.byteLength - 3, memory.buffer.byteLength, -4, heap.regionStart, heap.regionStart + 64]) {
 			assert.throws(
 				() => c.posix_memalign(memptr, 16, 16),
 				(e) => e instanceof HeapError && e.code === 'INVALID_POINTER' && e.op === 'posix_memalign',

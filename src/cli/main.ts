@@ -87,7 +87,9 @@ function autoSize(trace: Trace): number {
 async function load(file: string | undefined): Promise<Trace> {
 	if (file === undefined) throw new UsageError('missing FILE (an alloc-trace, plain or .gz)');
 	if (!existsSync(file)) throw new UsageError(`${file}: no such file`);
-	return readTrace(createReadStream(file));
+	const trace = await readTrace(createReadStream(file));
+	if (trace.ops === 0 && trace.header === null) throw new UsageError(`${file}: empty, not an alloc-trace`);
+	return trace;
 }
 
 /** Replays with a progress bar on stderr when it is a terminal and the trace is long. */
