@@ -48,6 +48,7 @@ import {
 	HEADER_BYTES,
 	MAX_ALIGN,
 	MAX_BLOCK,
+	MAX_PAYLOAD,
 	MIN_BLOCK,
 	PREV_FREE,
 	R_FREE_BLOCKS,
@@ -59,6 +60,7 @@ import {
 	blockSizeFor,
 } from './layout.js';
 import { growRegion } from './grow.js';
+import { resizeBlock, usableOf } from './resize.js';
 import { type RegionInfo, formatRegion, openRegion, resolveRegion } from './region.js';
 import { readStats } from './stats.js';
 import { LiveView, allocArray, freeArray, view } from './views.js';
@@ -73,13 +75,6 @@ interface AttachRequest {
 	memory: WebAssembly.Memory | null;
 }
 
-/** Largest payload one block can have. */
-const MAX_PAYLOAD = MAX_BLOCK - HEADER_BYTES;
-
-/** Usable payload bytes of an allocated block with header word `h`. */
-function usableOf(h: number): number {
-	return sizeOf(h) - HEADER_BYTES - ((h & ALIGNED) !== 0 ? ALIGN_TRAILER_BYTES : 0);
-}
 
 /**
  * Bytes from `block` to the first block start whose payload is aligned to
@@ -512,7 +507,8 @@ export class Heap {
 	}
 
 	/** Raises PEAK_USED to USED_BYTES (call once a block has its final size). */
-	private _raisePeak(): void {
+	/** @internal */
+	_raisePeak(): void {
 		const m = this._m;
 		const used = rootGet(m, this._root, R_USED_BYTES);
 		if (used > rootGet(m, this._root, R_PEAK_USED)) rootSet(m, this._root, R_PEAK_USED, used);
@@ -614,109 +610,12 @@ export class Heap {
 
 	/**
 	 * @internal Resizes live block `block` to hold `size` bytes at an address
-	 * aligned to `align`, in place when it can. `keep` is how many payload
-	 * bytes must survive a move. Returns the payload address or 0 (then the
-	 * block is untouched).
+	 * aligned to `align`, in place when it can (resize.ts). `keep` is how many
+	 * payload bytes must survive a move. Returns the payload address or 0
+	 * (then the block is untouched).
 	 */
 	_resize(block: number, size: number, align: number, keep: number): number {
-		if (size > MAX_PAYLOAD - ALIGN_TRAILER_BYTES) return 0;
-		const m = this._m;
-		const root = this._root;
-		const ptr = ptrOf(block);
-		const h = header(m, block);
-		const cur = sizeOf(h);
-		const aligned = (h & ALIGNED) !== 0;
-		const need = blockSizeFor(aligned ? size + ALIGN_TRAILER_BYTES : size);
-		// In place only where the address already has the alignment, and a
-		// block without a trailer stays without one.
-		if (ptr % align === 0 && (aligned || align <= ALIGN)) {
-			if (need <= cur) {
-				this._trimBlock(block, cur, need, align);
-				return ptr;
-			}
-			const next = block + cur;
-			const nh = header(m, next);
-			const ns = sizeOf(nh);
-			if ((nh & FREE) !== 0 && cur + ns >= need) {
-				removeFree(m, root, next, ns);
-				setHeader(m, block, (cur + ns) | (h & (PREV_FREE | ALIGNED)));
-				const after = next + ns;
-				setHeader(m, after, header(m, after) & ~PREV_FREE);
-				rootAdd(m, root, R_FREE_BYTES, -ns);
-				rootAdd(m, root, R_FREE_BLOCKS, -1);
-				rootAdd(m, root, R_USED_BYTES, ns);
-				this._trimBlock(block, cur + ns, need, align);
-				this._raisePeak();
-				return ptr;
-			}
-			if ((h & PREV_FREE) !== 0) {
-				const out = this._slideBack(block, need, align, keep);
-				if (out !== 0) return out;
-			}
-		}
-		const out = align <= ALIGN ? this._allocBlock(blockSizeFor(size)) : this._allocAligned(align, size);
-		if (out === 0) return 0;
-		const n = Math.min(keep, usableOf(h));
-		this._u8.copyWithin(out, ptr, ptr + n);
-		this._freeBlock(block);
-		return out;
-	}
-
-	/**
-	 * Grows live block `block` (whose previous block is free) by merging it
-	 * with that block and with a free next block, when together they hold
-	 * `need` bytes at an address aligned to `align`: the payload slides back
-	 * to the start of the merged block. Returns the new payload address, or 0
-	 * (nothing changed) when they do not.
-	 */
-	private _slideBack(block: number, need: number, align: number, keep: number): number {
-		const m = this._m;
-		const root = this._root;
-		const h = header(m, block);
-		const cur = sizeOf(h);
-		const ps = prevFreeSize(m, block);
-		const prev = block - ps;
-		const next = block + cur;
-		const nh = header(m, next);
-		const ns = (nh & FREE) !== 0 ? sizeOf(nh) : 0;
-		const total = ps + cur + ns;
-		if (total < need || ptrOf(prev) % align !== 0) return 0;
-		const ptr = ptrOf(block);
-		const out = ptrOf(prev);
-		removeFree(m, root, prev, ps);
-		if (ns !== 0) removeFree(m, root, next, ns);
-		this._u8.copyWithin(out, ptr, ptr + Math.min(keep, usableOf(h)));
-		unmark(m, this._bitmapWord, granuleOf(this._payloadBase, ptr));
-		mark(m, this._bitmapWord, granuleOf(this._payloadBase, out));
-		setHeader(m, prev, total | (h & ALIGNED));
-		const after = prev + total;
-		setHeader(m, after, header(m, after) & ~PREV_FREE);
-		rootAdd(m, root, R_FREE_BYTES, -(ps + ns));
-		rootAdd(m, root, R_FREE_BLOCKS, ns !== 0 ? -2 : -1);
-		rootAdd(m, root, R_USED_BYTES, ps + ns);
-		this._trimBlock(prev, total, need, align);
-		this._raisePeak();
-		return out;
-	}
-
-	/**
-	 * Shrinks live block `block` of `cur` bytes to `need`, freeing the tail if
-	 * it is a block of its own; an ALIGNED block gets its trailer (`align`)
-	 * written at its final end.
-	 */
-	private _trimBlock(block: number, cur: number, need: number, align: number): void {
-		const m = this._m;
-		const h = header(m, block);
-		const rest = cur - need;
-		let size = cur;
-		if (rest >= MIN_BLOCK) {
-			setHeader(m, block, need | (h & (PREV_FREE | ALIGNED)));
-			rootAdd(m, this._root, R_USED_BYTES, -rest);
-			rootAdd(m, this._root, R_FREE_BYTES, rest);
-			this._releaseRange(block + need, rest, false);
-			size = need;
-		}
-		if ((h & ALIGNED) !== 0) setAlignTrailer(m, block, size, align < ALIGN ? ALIGN : align);
+		return resizeBlock(this, block, size, align, keep);
 	}
 
 	/**

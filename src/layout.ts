@@ -152,6 +152,8 @@ export const ALIGN_TRAILER_BYTES = 4;
 export const MIN_BLOCK = 16;
 /** Largest block size a header can hold. */
 export const MAX_BLOCK = 0x1_0000_0000 - ALIGN;
+/** Largest payload one block can have. */
+export const MAX_PAYLOAD = MAX_BLOCK - HEADER_BYTES;
 /** Offsets inside a block, from the header address. */
 export const BLOCK_NEXT_FREE = 4;
 export const BLOCK_PREV_FREE = 8;
