@@ -4,6 +4,7 @@
  * × one run, in a fresh process.
  */
 import type { JsPeer } from './targets.js';
+import type { RandomOptions } from './workloads.js';
 
 interface JobBase {
 	peer: JsPeer;
@@ -27,15 +28,9 @@ export interface EfficiencyJob extends JobBase {
 	maxActions: number;
 }
 
-export interface RandomJob extends JobBase {
+export interface RandomJob extends JobBase, RandomOptions {
 	workload: 'random';
 	arenaBytes: number;
-	maxSize: number;
-	ops: number;
-	warmupOps: number;
-	seed: number;
-	minLive: number;
-	reallocMulti: number;
 }
 
 export interface PairsJob extends JobBase {
