@@ -1,6 +1,7 @@
 /** Growable regions: WebAssembly.Memory, resizable ArrayBuffer, growable SharedArrayBuffer. */
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
+import fc from 'fast-check';
 import { Heap, HeapError, type HeapOptions } from '../src/index.js';
 
 /** ES2024 constructors (the options argument is not in the ES2022 lib types). */
@@ -137,4 +138,49 @@ test('a fixed heap never grows', () => {
 	const heap = new Heap({ buffer: resizable(1 << 16, 1 << 20) });
 	assert.equal(heap.malloc(1 << 17), 0);
 	assert.equal(heap.buffer.byteLength, 1 << 16);
+});
+
+test('property: random programs on a growing heap keep every invariant and every byte', () => {
+	fc.assert(
+		fc.property(
+			fc.array(fc.tuple(fc.nat(3), fc.nat(1 << 18), fc.nat(1000)), { minLength: 1, maxLength: 120 }),
+			fc.constantFrom<'memory' | 'resizable'>('memory', 'resizable'),
+			(program, kind) => {
+				const heap = new Heap(
+					kind === 'memory'
+						? { memory: new WebAssembly.Memory({ initial: 1, maximum: 256 }), offset: 512, grow: true }
+						: { buffer: resizable(8192, 1 << 24), grow: true },
+				);
+				const live = new Map<number, [number, number]>();
+				let stamp = 1;
+				for (const [op, size, pick] of program) {
+					const keys = [...live.keys()];
+					if (op === 0 || keys.length === 0) {
+						const p = op === 3 ? heap.alignedAlloc(64, size) : heap.malloc(size);
+						if (p === 0) continue;
+						stamp = (stamp % 250) + 1;
+						new Uint8Array(heap.buffer, p, size).fill(stamp);
+						live.set(p, [size, stamp]);
+					} else if (op === 1) {
+						const p = keys[pick % keys.length];
+						heap.free(p);
+						live.delete(p);
+					} else {
+						const p = keys[pick % keys.length];
+						const [old, s] = live.get(p) as [number, number];
+						const q = heap.realloc(p, size);
+						if (q === 0) continue;
+						live.delete(p);
+						const keep = Math.min(old, size);
+						assert.ok(new Uint8Array(heap.buffer, q, keep).every((b) => b === s), 'realloc kept the bytes');
+						new Uint8Array(heap.buffer, q, size).fill(s);
+						live.set(q, [size, s]);
+					}
+					assert.deepEqual(heap.check(), []);
+				}
+				for (const [p, [n, s]] of live) assert.ok(new Uint8Array(heap.buffer, p, n).every((b) => b === s), `bytes of ${p}`);
+			},
+		),
+		{ numRuns: 100 },
+	);
 });
