@@ -4,7 +4,7 @@
  * × one run, in a fresh process.
  */
 import type { JsPeer } from './targets.js';
-import type { RandomOptions } from './workloads.js';
+import type { PairsOptions, RandomOptions } from './workloads.js';
 
 interface JobBase {
 	peer: JsPeer;
@@ -33,15 +33,9 @@ export interface RandomJob extends JobBase, RandomOptions {
 	arenaBytes: number;
 }
 
-export interface PairsJob extends JobBase {
+export interface PairsJob extends JobBase, PairsOptions {
 	workload: 'pairs';
 	arenaBytes: number;
-	live: number;
-	pairs: number;
-	warmupPairs: number;
-	seed: number;
-	minSize: number;
-	maxSize: number;
 }
 
 export type Job = TraceJob | EfficiencyJob | RandomJob | PairsJob;
