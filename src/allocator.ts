@@ -90,9 +90,8 @@ export function deallocate(heap: Heap, ptr: number, layout: Layout): void {
 
 /** Moves or resizes the block for grow/shrink; `keep` bytes survive. */
 function resize(heap: Heap, op: string, ptr: number, oldLayout: Layout, newLayout: Layout, keep: number): number {
-	const out = heap._resize(heap._liveBlock(op, ptr), newLayout.size, newLayout.align, keep);
+	const out = heap._resizeLive(op, ptr, newLayout.size, newLayout.align, keep);
 	if (out === 0) throw new AllocError(op, newLayout.size, newLayout.align);
-	if (heap.debug !== 0) heap._debugAfter(op);
 	return out;
 }
 

@@ -60,6 +60,28 @@ export interface HeapOptions {
 	 */
 	maxSize?: number;
 	/**
+	 * Shared heaps (on a SharedArrayBuffer or a shared WebAssembly.Memory):
+	 * thread slots in the thread table, i.e. how many Heap objects (one per
+	 * worker) can have a cache of small blocks at once. Others still work,
+	 * taking the heap lock for every call. 0 = no caches. Ignored by attach.
+	 * @defaultValue 16, or fewer so that the table (288 B a slot) stays
+	 * within 1/64 of the region
+	 */
+	threads?: number;
+	/**
+	 * Shared heaps: longest wait for a lock, in ms, before a call throws
+	 * HeapError LOCK_TIMEOUT (a worker died holding it: see `recover`).
+	 * @defaultValue 10000
+	 */
+	lockTimeout?: number;
+	/**
+	 * Shared heaps: a tag (a positive integer, e.g. a worker's threadId)
+	 * recorded in this Heap object's thread slot, so `recover(owner)` can find
+	 * it if the worker is terminated. 0 = untagged.
+	 * @defaultValue 0
+	 */
+	owner?: number;
+	/**
 	 * Debug checking level: 0 none beyond the always-on misuse checks;
 	 * 1 cheap header asserts on every free/realloc; 2 also the physical
 	 * neighbours of every block touched; 3 a full `check()` after every
@@ -97,6 +119,32 @@ export interface HeapStats {
 	peakUsedBytes: number;
 	/** `1 − largestFreeBlock / freeBytes` (0 when nothing is free). */
 	externalFragmentation: number;
+	/**
+	 * Shared heaps: Σ sizes of the blocks waiting in thread caches (neither
+	 * used nor free; `regionBytes = usedBytes + freeBytes + overheadBytes +
+	 * cachedBytes`). 0 on an unshared heap.
+	 */
+	cachedBytes: number;
+	/** Shared heaps: blocks waiting in thread caches (not in `liveBlocks`). */
+	cachedBlocks: number;
+}
+
+/** What `Heap.recover(owner)` did. */
+export interface RecoverReport {
+	/** Thread slots the dead owner held (0: nothing to recover). */
+	slots: number;
+	/** Locks it held that were taken over (the heap lock, its slot lock). */
+	locksTaken: number;
+	/** Blocks from its cache that went back to the free lists. */
+	cachedReturned: number;
+	/**
+	 * Blocks found allocated but owned by nobody (the one a dead call was
+	 * handing out or resizing); kept allocated, since another worker may
+	 * hold their pointer.
+	 */
+	leakedBlocks: number;
+	/** Whether the lists, bitmap and counters were rebuilt from the headers. */
+	rebuilt: boolean;
 }
 
 /** One block as the walker sees it. */
@@ -113,6 +161,13 @@ export interface BlockInfo {
 	free: boolean;
 	/** Whether it was allocated with an alignment above 8. */
 	aligned: boolean;
+	/**
+	 * Whether it is heapfit's own: the moved payload-start bitmap of a grown
+	 * heap, or the thread table of a shared one (allocated, never freed).
+	 */
+	internal: boolean;
+	/** Whether it waits in a thread cache of a shared heap (freed, not yet reusable by others). */
+	cached: boolean;
 }
 
 /** Typed-array element types for `allocArray` and `view`. */

@@ -52,3 +52,26 @@ export function countMarked(m: Uint32Array, bitmapWord: number, words: number): 
 	}
 	return n;
 }
+
+// Shared heaps: the same bits, changed with Atomics, because one bitmap
+// word covers blocks that different threads may be freeing at once. `a` is
+// an Int32Array over the same buffer as the Uint32Array above.
+
+/** Marks granule `g` atomically. */
+export function markAtomic(a: Int32Array, bitmapWord: number, g: number): void {
+	Atomics.or(a, wordOf(bitmapWord, g), 1 << (g & 31));
+}
+
+/** Clears granule `g` atomically. */
+export function unmarkAtomic(a: Int32Array, bitmapWord: number, g: number): void {
+	Atomics.and(a, wordOf(bitmapWord, g), ~(1 << (g & 31)));
+}
+
+/**
+ * Clears granule `g` atomically and says whether it was set: of two
+ * threads freeing the same pointer at once, exactly one sees true.
+ */
+export function testAndUnmark(a: Int32Array, bitmapWord: number, g: number): boolean {
+	const bit = 1 << (g & 31);
+	return (Atomics.and(a, wordOf(bitmapWord, g), ~bit) & bit) !== 0;
+}

@@ -13,8 +13,10 @@
  *              iff its last word is an align trailer: a power of two ≥ 8
  *              that divides its payload address.
  * - bitmap:    a payload-start bit is set iff an allocated block starts there
- *              (the internal bitmap block of a grown heap is allocated, bit
- *              clear, and counted in META_BYTES).
+ *              (the internal bitmap block of a grown heap and the thread
+ *              table of a shared one are allocated, bit clear, and counted
+ *              in META_BYTES; a block in a thread cache is allocated, bit
+ *              clear, and counted as used: shared.ts passes the cached set).
  * - lists:     a block is in list li iff it is free and mappingInsert(size)
  *              = li; links are consistent both ways; no cycles.
  * - sl-bitmap: SL bit (fl, sl) is set iff list (fl, sl) is non-empty.
@@ -59,7 +61,7 @@ import { LIST_COUNT, mappingInsert } from './sizeclass.js';
 import { walk } from './walk.js';
 
 /** All broken invariants of `heap` (empty when it is sound). */
-export function checkHeap(heap: Heap): Violation[] {
+export function checkHeap(heap: Heap, cached: ReadonlySet<number> = new Set()): Violation[] {
 	const out: Violation[] = [];
 	const m = heap._m;
 	const root = heap._root;
@@ -71,13 +73,14 @@ export function checkHeap(heap: Heap): Violation[] {
 
 	const freeSet = new Set<number>();
 	const bitmapPtr = rootGet(m, root, R_BITMAP_START);
+	let cachedSeen = 0;
 	let internalBytes = 0;
 	let used = 0;
 	let freeBytes = 0;
 	let live = 0;
 	let prevWasFree = false;
 	let end = heap._blocksStart;
-	for (const b of walk(heap)) {
+	for (const b of walk(heap, cached)) {
 		const h = header(m, b.block);
 		if (b.size < MIN_BLOCK || (b.size & ALIGN_MASK) !== 0 || b.block + b.size > heap._sentinel) {
 			bad('walk', b.block, `impossible block size ${b.size}`);
@@ -93,10 +96,18 @@ export function checkHeap(heap: Heap): Violation[] {
 			if (marked) bad('bitmap', b.block, 'payload-start bit set on a free block');
 			freeSet.add(b.block);
 			freeBytes += b.size;
-		} else if (b.ptr === bitmapPtr) {
-			// The internal bitmap block of a grown heap: allocated, bit clear.
-			if (marked) bad('bitmap', b.block, 'payload-start bit set on the internal bitmap block');
+		} else if (b.internal) {
+			// The internal bitmap block of a grown heap, or the thread table of
+			// a shared one: allocated, bit clear.
+			if (marked) bad('bitmap', b.block, 'payload-start bit set on an internal block');
 			internalBytes += b.size;
+		} else if (b.cached) {
+			// In a thread cache: allocated as far as the root counts, bit clear.
+			if (marked) bad('bitmap', b.block, 'payload-start bit set on a cached block');
+			if (b.aligned) bad('cache', b.block, 'A bit set on a cached block');
+			used += b.size - HEADER_BYTES;
+			live++;
+			cachedSeen++;
 		} else {
 			if (!marked) bad('bitmap', b.block, 'payload-start bit clear on an allocated block');
 			if (b.aligned) {
@@ -118,7 +129,8 @@ export function checkHeap(heap: Heap): Violation[] {
 	const bitmapWords = rootGet(m, root, R_BITMAP_WORDS);
 	if (heap._bitmapWord << 2 !== bitmapPtr) bad('root', heap.regionStart, 'BITMAP_START disagrees with the heap object (call refresh())');
 	const marks = countMarked(m, heap._bitmapWord, bitmapWords);
-	if (marks !== live) bad('bitmap', heap._bitmapWord << 2, `${marks} payload-start bits set for ${live} allocated blocks`);
+	if (marks !== live - cachedSeen) bad('bitmap', heap._bitmapWord << 2, `${marks} payload-start bits set for ${live - cachedSeen} allocated blocks`);
+	if (cachedSeen !== cached.size) bad('cache', heap.regionStart, `${cached.size - cachedSeen} cached block(s) are not allocated blocks of the walk`);
 
 	checkLists(heap, freeSet, bad);
 
@@ -175,7 +187,7 @@ function checkLists(heap: Heap, freeSet: Set<number>, bad: (rule: string, at: nu
 
 /** Throws HeapError CORRUPT_HEAP listing the violations, if there are any. */
 export function assertValid(heap: Heap, op = 'check'): void {
-	const v = checkHeap(heap);
+	const v = heap.check();
 	if (v.length === 0) return;
 	const list = v.slice(0, 8).map((x) => `${x.rule} @${x.at}: ${x.message}`);
 	throw heapError('CORRUPT_HEAP', op, `${v.length} invariant(s) broken: ${list.join('; ')}`);

@@ -34,7 +34,9 @@ export type HeapErrorCode =
 	/** The heap's buffer was detached and the heap cannot follow it. */
 	| 'DETACHED_BUFFER'
 	/** A debug-level check found the heap's invariants broken. */
-	| 'CORRUPT_HEAP';
+	| 'CORRUPT_HEAP'
+	/** A shared heap's lock stayed held past `lockTimeout` (see `Heap.recover`). */
+	| 'LOCK_TIMEOUT';
 
 /** Why a pointer was rejected, for `INVALID_POINTER` and `DOUBLE_FREE`. */
 export type PointerReason =

@@ -105,6 +105,9 @@ export function growRegion(heap: Heap, need: number): boolean {
 	const sentinel = end - HEADER_BYTES;
 	const ext = sentinel - oldSentinel;
 	setHeader(m, sentinel, 0);
+	// The new space reads as one block before the root moves the sentinel,
+	// so the block walk stays whole at every step (see Heap.recover).
+	setHeader(m, oldSentinel, ext | FREE | (sh & PREV_FREE));
 	rootSet(m, root, R_REGION_END, end);
 	rootSet(m, root, R_SENTINEL, sentinel);
 	rootAdd(m, root, R_GROWTHS, 1);

@@ -18,9 +18,10 @@
  *   makes detection exact; only the name of the error is a best guess once
  *   the freed memory has been reused.
  */
-import type { ArrayType, ArrayTypeMap, BlockInfo, HeapOptions, HeapStats, Violation } from './api.js';
+import type { ArrayType, ArrayTypeMap, BlockInfo, HeapOptions, HeapStats, RecoverReport, Violation } from './api.js';
 import { type Layout, allocate, allocateZeroed, deallocate, grow, growZeroed, shrink } from './allocator.js';
 import { granuleOf, isMarked, mark, unmark } from './bitmap.js';
+import { SharedState, isSharedBuffer } from './shared.js';
 import {
 	alignTrailer,
 	blockOf,
@@ -73,6 +74,7 @@ interface AttachRequest {
 	buffer: ArrayBuffer | SharedArrayBuffer;
 	offset: number;
 	memory: WebAssembly.Memory | null;
+	owner: number;
 }
 
 
@@ -113,6 +115,8 @@ export class Heap {
 	readonly _payloadBase: number;
 	/** Debug level in force (see HeapOptions.debug). */
 	readonly debug: 0 | 1 | 2 | 3;
+	/** @internal locks and thread cache of a heap on shared memory; null otherwise. */
+	readonly _sync: SharedState | null;
 
 	/**
 	 * Makes a new heap. With `size`, over a new ArrayBuffer; with `buffer` or
@@ -150,6 +154,10 @@ export class Heap {
 		this._bitmapWord = info.bitmapWord;
 		this._payloadBase = info.blocksStart + HEADER_BYTES;
 		this.debug = debug;
+		this._sync = null;
+		this._sync = isSharedBuffer(info.buffer)
+			? new SharedState(this, req === undefined, options.threads, options.lockTimeout, req?.owner ?? options.owner)
+			: null;
 	}
 
 	/**
@@ -160,11 +168,16 @@ export class Heap {
 	static attach(
 		buffer: ArrayBuffer | SharedArrayBuffer | WebAssembly.Memory,
 		offset = 0,
-		options: Pick<HeapOptions, 'debug'> = {},
+		options: Pick<HeapOptions, 'debug' | 'owner' | 'lockTimeout'> = {},
 	): Heap {
 		const memory = buffer instanceof WebAssembly.Memory ? buffer : null;
-		const req: AttachRequest = { buffer: memory === null ? (buffer as ArrayBuffer) : memory.buffer, offset, memory };
-		return new Heap({ debug: options.debug, [ATTACH]: req } as HeapOptions);
+		const req: AttachRequest = {
+			buffer: memory === null ? (buffer as ArrayBuffer) : memory.buffer,
+			offset,
+			memory,
+			owner: options.owner ?? 0,
+		};
+		return new Heap({ debug: options.debug, lockTimeout: options.lockTimeout, [ATTACH]: req } as HeapOptions);
 	}
 
 	/**
@@ -201,6 +214,15 @@ export class Heap {
 	 * refreshes it by itself.
 	 */
 	refresh(): void {
+		if (this._sync !== null) {
+			this._sync.refresh();
+			return;
+		}
+		this._refreshViews();
+	}
+
+	/** @internal `refresh` without locking. */
+	_refreshViews(): void {
 		const buffer = this._memory === null ? this._buffer : this._memory.buffer;
 		const info = openRegion(buffer, this.regionStart, 'refresh');
 		this._rebind(info.buffer);
@@ -215,6 +237,7 @@ export class Heap {
 		this._buffer = buffer;
 		this._m = new Uint32Array(buffer, 0, buffer.byteLength >>> 2);
 		this._u8 = new Uint8Array(buffer);
+		if (this._sync) this._sync.rebind(buffer);
 	}
 
 	// ─── C-style API ──────────────────────────────────────────────────────
@@ -231,7 +254,7 @@ export class Heap {
 			checkSize('malloc', size);
 			return 0;
 		}
-		const ptr = this._allocBlock(blockSizeFor(size));
+		const ptr = this._sync === null ? this._allocBlock(blockSizeFor(size)) : this._sync.alloc(blockSizeFor(size));
 		if (this.debug !== 0) this._debugAfter('malloc');
 		return ptr;
 	}
@@ -246,7 +269,7 @@ export class Heap {
 		if (this._m.length === 0) this._resync('calloc');
 		const total = count * size;
 		if (total > MAX_PAYLOAD) return 0;
-		const ptr = this._allocBlock(blockSizeFor(total));
+		const ptr = this._sync === null ? this._allocBlock(blockSizeFor(total)) : this._sync.alloc(blockSizeFor(total));
 		if (ptr !== 0) this._u8.fill(0, ptr, ptr + total);
 		if (this.debug !== 0) this._debugAfter('calloc');
 		return ptr;
@@ -264,7 +287,9 @@ export class Heap {
 			checkSize('alignedAlloc', size);
 			return 0;
 		}
-		const ptr = align <= ALIGN ? this._allocBlock(blockSizeFor(size)) : this._allocAligned(align, size);
+		let ptr: number;
+		if (this._sync !== null) ptr = align <= ALIGN ? this._sync.alloc(blockSizeFor(size)) : this._sync.allocAligned(align, size);
+		else ptr = align <= ALIGN ? this._allocBlock(blockSizeFor(size)) : this._allocAligned(align, size);
 		if (this.debug !== 0) this._debugAfter('alignedAlloc');
 		return ptr;
 	}
@@ -276,7 +301,8 @@ export class Heap {
 	 */
 	free(ptr: number): void {
 		if (ptr === 0) return;
-		this._freeBlock(this._liveBlock('free', ptr));
+		if (this._sync !== null) this._sync.free(ptr);
+		else this._freeBlock(this._liveBlock('free', ptr));
 		if (this.debug !== 0) this._debugAfter('free');
 	}
 
@@ -293,13 +319,30 @@ export class Heap {
 	realloc(ptr: number, size: number): number {
 		if (ptr === 0) return this.malloc(size);
 		checkSize('realloc', size);
-		const block = this._liveBlock('realloc', ptr);
-		if (size > MAX_PAYLOAD) return 0;
-		const h = header(this._m, block);
-		const align = (h & ALIGNED) !== 0 ? alignTrailer(this._m, block, sizeOf(h)) : ALIGN;
-		const out = this._resize(block, size, align, size);
-		if (this.debug !== 0) this._debugAfter('realloc');
+		return this._resizeLive('realloc', ptr, size, 0, size);
+	}
+
+	/**
+	 * @internal Resizes live block `ptr` for API function `op` (realloc,
+	 * grow, shrink) to `size` bytes aligned to `align` (0: the alignment the
+	 * block has); `keep` payload bytes survive a move. Returns the payload
+	 * address, or 0 when it cannot (then the block is untouched).
+	 */
+	_resizeLive(op: string, ptr: number, size: number, align: number, keep: number): number {
+		if (this._sync !== null) return this._sync.resize(op, ptr, size, align, keep);
+		const out = this._resizeBlock(this._liveBlock(op, ptr), size, align, keep);
+		if (this.debug !== 0) this._debugAfter(op);
 		return out;
+	}
+
+	/** @internal `_resizeLive` once the block is known to be live. */
+	_resizeBlock(block: number, size: number, align: number, keep: number): number {
+		if (size > MAX_PAYLOAD) return 0;
+		if (align === 0) {
+			const h = header(this._m, block);
+			align = (h & ALIGNED) !== 0 ? alignTrailer(this._m, block, sizeOf(h)) : ALIGN;
+		}
+		return resizeBlock(this, block, size, align, keep);
 	}
 
 	/** Bytes the caller may use at `ptr` (≥ the size asked for). */
@@ -309,6 +352,7 @@ export class Heap {
 
 	/** @internal `usableSize` on behalf of API function `op` (named in errors). */
 	_usableSize(op: string, ptr: number): number {
+		if (this._sync !== null) this._sync.follow();
 		return usableOf(header(this._m, this._liveBlock(op, ptr)));
 	}
 
@@ -382,12 +426,15 @@ export class Heap {
 	/** Usage counters, read in O(1) from the root. */
 	stats(): HeapStats {
 		if (this._m.length === 0) this._resync('stats');
-		return readStats(this);
+		return this._sync === null ? readStats(this) : this._sync.stats();
 	}
-	/** Every block in address order (the one block walker). */
+	/**
+	 * Every block in address order (the one block walker). On a shared heap
+	 * it is a snapshot taken with every lock held.
+	 */
 	blocks(): IterableIterator<BlockInfo> {
 		if (this._m.length === 0) this._resync('blocks');
-		return walk(this);
+		return this._sync === null ? walk(this) : this._sync.blocks();
 	}
 	/** The block walker under its other name (the same iterator as `blocks()`). */
 	walk(): IterableIterator<BlockInfo> {
@@ -396,7 +443,45 @@ export class Heap {
 	/** Every broken invariant (empty when the heap is sound). O(blocks). */
 	check(): Violation[] {
 		if (this._m.length === 0) this._resync('check');
-		return checkHeap(this);
+		return this._sync === null ? checkHeap(this) : this._sync.check();
+	}
+
+	// ─── Shared memory (shared.ts) ───────────────────────────────────────
+
+	/** Whether the heap is on shared memory (every call takes its locks). */
+	get shared(): boolean {
+		return this._sync !== null;
+	}
+	/** This Heap object's slot in a shared heap's thread table (−1: none). */
+	get threadSlot(): number {
+		return this._sync === null ? -1 : this._sync.slot;
+	}
+	/**
+	 * Returns the blocks this Heap object's thread cache holds to the heap
+	 * and gives its thread slot back. Call it before a worker exits; the
+	 * next small allocation takes a slot again. Returns how many blocks went
+	 * back. A no-op (0) on an unshared heap.
+	 */
+	releaseThreadCache(): number {
+		return this._sync === null ? 0 : this._sync.releaseThreadCache();
+	}
+	/**
+	 * Returns every thread cache that is not in use at this moment to the
+	 * heap (its owners keep their slots). Returns how many blocks went back.
+	 * malloc does this by itself before it gives up.
+	 */
+	flushCaches(): number {
+		return this._sync === null ? 0 : this._sync.flushCaches();
+	}
+	/**
+	 * Repairs a shared heap after the worker that attached with `owner` was
+	 * terminated: takes over any lock it held, rebuilds the free lists,
+	 * bitmap and counters from the block headers, returns its cache, and
+	 * frees its slot. Call it only once that worker is gone.
+	 */
+	recover(owner: number): RecoverReport {
+		if (this._sync === null) throw heapError('INVALID_OPTIONS', 'recover', 'recover() is for heaps on shared memory');
+		return this._sync.recover(owner);
 	}
 
 	// ─── Internals ───────────────────────────────────────────────────────
@@ -417,8 +502,8 @@ export class Heap {
 		throw this._pointerError(op, ptr);
 	}
 
-	/** Builds the error for a pointer `_liveBlock` rejected. */
-	private _pointerError(op: string, ptr: number): Error {
+	/** @internal Builds the error for a pointer `_liveBlock` rejected. */
+	_pointerError(op: string, ptr: number): Error {
 		const bad = (reason: 'not-integer' | 'negative' | 'out-of-range' | 'misaligned' | 'not-block-start') =>
 			heapError('INVALID_POINTER', op, `${String(ptr)} is not a live block of this heap (${reason})`, reason, ptr);
 		if (typeof ptr !== 'number' || !Number.isInteger(ptr)) return bad('not-integer');
@@ -438,7 +523,7 @@ export class Heap {
 		const m = this._m;
 		const root = this._root;
 		const block = findFree(m, root, need);
-		if (block === 0) return this._maxEnd !== 0 && growRegion(this, need) ? this._allocBlock(need) : 0;
+		if (block === 0) return this._maxEnd !== 0 && this._grow(need) ? this._allocBlock(need) : 0;
 		const size = sizeOf(header(m, block));
 		const rest = size - need;
 		if (rest >= MIN_BLOCK) {
@@ -467,12 +552,28 @@ export class Heap {
 		return this._countAllocated(block, this._carve(block, size, need, flags));
 	}
 
+	/** @internal Grows the region so a block of `need` bytes fits; false when it cannot. */
+	_grow(need: number): boolean {
+		return this._sync === null ? growRegion(this, need) : this._sync.grow(need);
+	}
+
+	/** @internal Sets the payload-start bit of `ptr` (atomically on shared memory). */
+	_mark(ptr: number): void {
+		if (this._sync === null) mark(this._m, this._bitmapWord, granuleOf(this._payloadBase, ptr));
+		else this._sync.mark(ptr);
+	}
+	/** @internal Clears the payload-start bit of `ptr` (atomically on shared memory). */
+	_unmark(ptr: number): void {
+		if (this._sync === null) unmark(this._m, this._bitmapWord, granuleOf(this._payloadBase, ptr));
+		else this._sync.unmark(ptr);
+	}
+
 	/** Marks new allocated block `block` of `size` bytes and counts it; returns its payload. */
 	private _countAllocated(block: number, size: number): number {
 		const m = this._m;
 		const root = this._root;
 		const ptr = ptrOf(block);
-		mark(m, this._bitmapWord, granuleOf(this._payloadBase, ptr));
+		this._mark(ptr);
 		rootAdd(m, root, R_LIVE_BLOCKS, 1);
 		rootAdd(m, root, R_USED_BYTES, size - HEADER_BYTES);
 		this._raisePeak();
@@ -529,13 +630,16 @@ export class Heap {
 			const ask = need + align + MIN_BLOCK;
 			if (ask > MAX_BLOCK) return 0;
 			block = findFree(m, this._root, ask);
-			if (block === 0) return this._maxEnd !== 0 && growRegion(this, ask) ? this._allocAligned(align, size) : 0;
+			if (block === 0) return this._maxEnd !== 0 && this._grow(ask) ? this._allocAligned(align, size) : 0;
 			bsize = sizeOf(header(m, block));
 			gap = alignGap(block, align);
 		}
 		removeFree(m, this._root, block, bsize);
 		let flags = ALIGNED;
 		if (gap !== 0) {
+			// The aligned block's header before the gap's, so the block walk
+			// stays whole at every step (see Heap.recover).
+			setHeader(m, block + gap, (bsize - gap) | FREE);
 			setHeader(m, block, gap | FREE);
 			setFooter(m, block, gap);
 			insertFree(m, this._root, block, gap);
@@ -555,7 +659,7 @@ export class Heap {
 		const root = this._root;
 		const h = header(m, block);
 		const size = sizeOf(h);
-		unmark(m, this._bitmapWord, granuleOf(this._payloadBase, ptrOf(block)));
+		this._unmark(ptrOf(block));
 		// Keep F in the old header even if it is merged away (DOUBLE_FREE naming).
 		setHeader(m, block, h | FREE);
 		rootAdd(m, root, R_USED_BYTES, -(size - HEADER_BYTES));
@@ -608,21 +712,13 @@ export class Heap {
 		rootAdd(m, root, R_FREE_BLOCKS, merged);
 	}
 
-	/**
-	 * @internal Resizes live block `block` to hold `size` bytes at an address
-	 * aligned to `align`, in place when it can (resize.ts). `keep` is how many
-	 * payload bytes must survive a move. Returns the payload address or 0
-	 * (then the block is untouched).
-	 */
-	_resize(block: number, size: number, align: number, keep: number): number {
-		return resizeBlock(this, block, size, align, keep);
-	}
 
 	/**
 	 * Debug levels 1 and 2 on a block about to be freed or resized: its header
 	 * (level 1) and its physical neighbours (level 2) must agree with it.
 	 */
-	private _debugBlock(op: string, block: number): void {
+	/** @internal */
+	_debugBlock(op: string, block: number): void {
 		const m = this._m;
 		const h = header(m, block);
 		const size = sizeOf(h);

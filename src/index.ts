@@ -1,5 +1,5 @@
 /** heapfit: public exports only. */
-export type { ArrayType, ArrayTypeMap, BlockInfo, HeapOptions, HeapStats, Violation } from './api.js';
+export type { ArrayType, ArrayTypeMap, BlockInfo, HeapOptions, HeapStats, RecoverReport, Violation } from './api.js';
 export { type Allocator, Layout } from './allocator.js';
 export { AllocError, HeapError, type HeapErrorCode, type PointerReason } from './errors.js';
 export { Heap } from './heap.js';

@@ -31,7 +31,8 @@
  *   1    VERSION        bits 0-7 layout version, 8-15 SL_BITS, 16-23 ALIGN_BITS
  *   2    REGION_START   absolute offset of the region (= of this root)
  *   3    REGION_END     absolute offset one past the region
- *   4    LOCK           reserved for shared-memory locking (0 = unlocked)
+ *   4    LOCK           the heap lock of a shared heap (sync.ts): 0 = free,
+ *                       else holder slot + 1 in bits 1-30, bit 0 = waiters
  *   5    FLAGS          reserved, 0
  *   6    BLOCKS_START   address of the first block header
  *   7    SENTINEL       address of the END sentinel header
@@ -48,7 +49,9 @@
  *  15    BITMAP_WORDS   capacity of the bitmap in u32 words
  *  16    MAX_END        highest REGION_END growth may reach; 0 = fixed region
  *  17    GROWTHS        times the region has grown
- *  18-19 reserved, 0
+ *  18    THREADS        payload address of the thread table (0 = none:
+ *                       the heap is not shared or has no caches)
+ *  19    THREAD_SLOTS   slots in the thread table
  * ```
  *
  * ## The TLSF tables (u32 words, directly after the root)
@@ -184,6 +187,8 @@ export const R_META_BYTES = 14;
 export const R_BITMAP_WORDS = 15;
 export const R_MAX_END = 16;
 export const R_GROWTHS = 17;
+export const R_THREADS = 18;
+export const R_THREAD_SLOTS = 19;
 export const ROOT_WORDS = 20;
 
 /** TLSF table word indexes (u32 words from regionStart). */
@@ -217,4 +222,59 @@ export const MAX_REGION_END = 0x1_0000_0000 - ALIGN;
 export function blockSizeFor(size: number): number {
 	const s = ((size + HEADER_BYTES + ALIGN_MASK) & ~ALIGN_MASK) >>> 0;
 	return s < MIN_BLOCK ? MIN_BLOCK : s;
+}
+
+/**
+ * ## The thread table (shared heaps only; threads.ts, shared.ts)
+ *
+ * A heap formatted on a SharedArrayBuffer gets an internal block (allocated,
+ * payload-start bit clear, counted in META_BYTES, the first block of the
+ * region) holding THREAD_SLOTS slots of SLOT_WORDS u32 words. Each Heap
+ * object attached to the region claims one slot; the slot is its cache of
+ * small freed blocks, which it can reuse without taking the heap lock.
+ *
+ * ```
+ *  slot word  field          meaning
+ *  ─────────  ─────────────  ────────────────────────────────────────────────
+ *   0         STATE          0 = free slot, 1 = claimed
+ *   1         LOCK           the slot lock (sync.ts encoding, as root LOCK)
+ *   2         OWNER          the tag given to attach (0 = none), for recover()
+ *   3         CACHED_BYTES   Σ block sizes of the cached blocks
+ *   4         CACHED_BLOCKS  number of cached blocks
+ *   5-7       reserved, 0
+ *   8 + 2c    HEAD[c]        first cached block of class c (0 = empty)
+ *   9 + 2c    COUNT[c]       blocks in list c
+ * ```
+ * Class c holds blocks of exactly (c + 2) × 8 bytes, 16 ≤ size ≤
+ * CACHE_MAX_BLOCK. A cached block keeps the header of an allocated block
+ * (F clear, so its neighbours never merge with it), its payload-start bit is
+ * clear (so `free` of it is a double free), and its first payload word
+ * (block + 4, CACHE_NEXT) links to the next block of its list. The root's
+ * USED_BYTES and LIVE_BLOCKS still count cached blocks; stats() subtracts
+ * the slots' CACHED_* counters.
+ */
+export const S_STATE = 0;
+export const S_LOCK = 1;
+export const S_OWNER = 2;
+export const S_CACHED_BYTES = 3;
+export const S_CACHED_BLOCKS = 4;
+export const S_HEADS = 8;
+/** Largest block size a thread cache keeps. */
+export const CACHE_MAX_BLOCK = 256;
+/** Cache classes: one per multiple of 8 from 16 to CACHE_MAX_BLOCK. */
+export const CACHE_CLASSES = CACHE_MAX_BLOCK / ALIGN - 1;
+/** u32 words per slot. */
+export const SLOT_WORDS = S_HEADS + 2 * CACHE_CLASSES + 2;
+/** Offset of the cache link in a cached block (its first payload word). */
+export const CACHE_NEXT = 4;
+/** Blocks a cache list holds before half of it goes back to the heap. */
+export const CACHE_LIMIT = 64;
+/** Blocks a cache miss takes from the heap at once. */
+export const CACHE_BATCH = 16;
+/** Default and largest slot count (HeapOptions.threads). */
+export const DEFAULT_THREAD_SLOTS = 16;
+export const MAX_THREAD_SLOTS = 1024;
+/** Cache class of block size `size` (16 ≤ size ≤ CACHE_MAX_BLOCK, ×8). */
+export function cacheClass(size: number): number {
+	return (size >>> ALIGN_BITS) - 2;
 }

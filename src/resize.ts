@@ -12,7 +12,6 @@
  * after every change of size.
  */
 import { header, prevFreeSize, ptrOf, rootAdd, setAlignTrailer, setHeader, sizeOf } from './block.js';
-import { granuleOf, mark, unmark } from './bitmap.js';
 import { removeFree } from './freelist.js';
 import type { Heap } from './heap.js';
 import {
@@ -110,8 +109,8 @@ function slideBack(heap: Heap, block: number, need: number, align: number, keep:
 	removeFree(m, root, prev, ps);
 	if (ns !== 0) removeFree(m, root, next, ns);
 	heap._u8.copyWithin(out, ptr, ptr + Math.min(keep, usableOf(h)));
-	unmark(m, heap._bitmapWord, granuleOf(heap._payloadBase, ptr));
-	mark(m, heap._bitmapWord, granuleOf(heap._payloadBase, out));
+	heap._unmark(ptr);
+	heap._mark(out);
 	setHeader(m, prev, total | (h & ALIGNED));
 	const after = prev + total;
 	setHeader(m, after, header(m, after) & ~PREV_FREE);
@@ -134,6 +133,9 @@ function trimBlock(heap: Heap, block: number, cur: number, need: number, align: 
 	const rest = cur - need;
 	let size = cur;
 	if (rest >= MIN_BLOCK) {
+		// The tail's header first: the block walk stays whole at every step
+		// (Heap.recover rebuilds from it after a worker dies mid-call).
+		setHeader(m, block + need, rest | FREE);
 		setHeader(m, block, need | (h & (PREV_FREE | ALIGNED)));
 		rootAdd(m, heap._root, R_USED_BYTES, -rest);
 		rootAdd(m, heap._root, R_FREE_BYTES, rest);

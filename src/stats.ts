@@ -59,5 +59,7 @@ export function readStats(heap: Heap): HeapStats {
 		largestAllocatable: largestFreeBlock === 0 ? 0 : largestFreeBlock - HEADER_BYTES,
 		peakUsedBytes: rootGet(m, root, R_PEAK_USED),
 		externalFragmentation: freeBytes === 0 ? 0 : 1 - largestFreeBlock / freeBytes,
+		cachedBytes: 0,
+		cachedBlocks: 0,
 	};
 }

@@ -12,19 +12,37 @@
  * after that block is yielded; check.ts reports where it stopped.
  */
 import type { BlockInfo } from './api.js';
-import { header, ptrOf, sizeOf } from './block.js';
+import { header, ptrOf, rootGet, sizeOf } from './block.js';
 import type { Heap } from './heap.js';
-import { ALIGNED, FREE, MIN_BLOCK } from './layout.js';
+import { ALIGNED, FREE, MIN_BLOCK, R_BITMAP_START, R_THREADS } from './layout.js';
 
-/** Every block of `heap` in address order. */
-export function* walk(heap: Heap): IterableIterator<BlockInfo> {
+const NONE: ReadonlySet<number> = new Set();
+
+/**
+ * Every block of `heap` in address order. `cached` holds the blocks in
+ * thread caches (shared.ts collects them with the locks held).
+ */
+export function* walk(heap: Heap, cached: ReadonlySet<number> = NONE): IterableIterator<BlockInfo> {
 	const m = heap._m;
 	const end = heap._sentinel;
+	const bitmapPtr = rootGet(m, heap._root, R_BITMAP_START);
+	const threadsPtr = rootGet(m, heap._root, R_THREADS);
 	let block = heap._blocksStart;
 	while (block < end) {
 		const h = header(m, block);
 		const size = sizeOf(h);
-		yield { block, offset: block, ptr: ptrOf(block), size, free: (h & FREE) !== 0, aligned: (h & ALIGNED) !== 0 };
+		const ptr = ptrOf(block);
+		const free = (h & FREE) !== 0;
+		yield {
+			block,
+			offset: block,
+			ptr,
+			size,
+			free,
+			aligned: (h & ALIGNED) !== 0,
+			internal: !free && (ptr === bitmapPtr || ptr === threadsPtr),
+			cached: cached.has(block),
+		};
 		if (size < MIN_BLOCK || block + size > end) return;
 		block += size;
 	}

@@ -97,6 +97,9 @@ interface Config {
 	debug: 0 | 3;
 }
 type Reopen = 'same' | 'copy';
+/** Thread slots of the shared configurations: the caches are exercised too. */
+const THREADS = 2;
+const { SLOT_WORDS } = layout;
 
 /** Region length for `blocks` bytes of blocks; never a multiple of 8, so the end is rounded. */
 function regionLength(blocks: number): number {
@@ -134,11 +137,12 @@ class Runner {
 	readonly initial: { largest: number; free: number };
 
 	constructor(readonly cfg: Config) {
-		const length = regionLength(cfg.blocks);
+		// A shared heap also holds a thread table of THREADS slots (its first block).
+		const length = regionLength(cfg.blocks) + (cfg.shared ? blockSizeFor(THREADS * SLOT_WORDS * 4) : 0);
 		const total = cfg.offset + length + 32;
 		this.buffer = cfg.shared ? new SharedArrayBuffer(total) : new ArrayBuffer(total);
 		new Uint8Array(this.buffer).fill(CANARY);
-		this.heap = new Heap({ buffer: this.buffer, offset: cfg.offset, length, debug: cfg.debug });
+		this.heap = new Heap({ buffer: this.buffer, offset: cfg.offset, length, debug: cfg.debug, threads: cfg.shared ? THREADS : undefined });
 		this.regionStart = Math.ceil(cfg.offset / 8) * 8;
 		this.regionEnd = Math.floor((cfg.offset + length) / 8) * 8;
 		assert.equal(this.heap.regionStart, this.regionStart, 'regionStart is not the offset rounded up to 8');
@@ -211,7 +215,7 @@ class Runner {
 	verifyCheap(): void {
 		const s = this.heap.stats();
 		assert.equal(s.liveBlocks, this.live.size, 'stats().liveBlocks disagrees with the shadow');
-		assert.equal(s.usedBytes + s.freeBytes + s.overheadBytes, s.regionBytes);
+		assert.equal(s.usedBytes + s.freeBytes + s.overheadBytes + s.cachedBytes, s.regionBytes);
 		assert.equal(s.regionBytes, this.regionEnd - this.regionStart);
 		assert.ok(s.largestFreeBlock <= s.freeBytes);
 	}
@@ -220,7 +224,7 @@ class Runner {
 	verifyAll(): void {
 		this.verifyCheap();
 		assert.deepEqual(this.heap.check(), []);
-		const allocated = [...this.heap.blocks()].filter((b) => !b.free);
+		const allocated = [...this.heap.blocks()].filter((b) => !b.free && !b.internal && !b.cached);
 		const ptrs = [...this.live.keys()].sort((a, b) => a - b);
 		assert.deepEqual(allocated.map((b) => b.ptr), ptrs, 'the walker disagrees with the shadow');
 		let prevEnd = this.regionStart;
@@ -314,6 +318,9 @@ class Runner {
 			this.heap.free(ptr);
 			this.drop(ptr);
 		}
+		assert.deepEqual(this.heap.check(), []);
+		// A shared heap keeps small freed blocks in its thread cache until asked.
+		this.heap.flushCaches();
 		assert.deepEqual(this.heap.check(), []);
 		const s = this.heap.stats();
 		assert.equal(s.liveBlocks, 0);

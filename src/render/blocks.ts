@@ -118,7 +118,7 @@ export function blockViews(heap: Heap, requested?: ReadonlyMap<number, number>):
 		const end = Math.min(b.block + b.size, heap._sentinel);
 		if (b.free) {
 			const parts: BlockPart[] = [{ kind: 'free', start: b.block, end }];
-			views.push({ block: b.block, offset: b.block, ptr: b.ptr, size: b.size, free: true, aligned: false, state: 'free', usable: 0, requested: null, align: 0, parts });
+			views.push({ ...b, aligned: false, state: 'free', usable: 0, requested: null, align: 0, parts });
 			continue;
 		}
 		const align = b.aligned && b.size >= MIN_BLOCK && b.block + b.size <= heap._sentinel ? alignTrailer(m, b.block, b.size) : ALIGN;
@@ -126,7 +126,7 @@ export function blockViews(heap: Heap, requested?: ReadonlyMap<number, number>):
 		const asked = requested?.get(b.ptr);
 		const req = asked === undefined ? null : Math.min(Math.max(0, asked), usable);
 		const parts = allocatedParts(b, usable, req, end).filter((p) => p.end > p.start);
-		views.push({ block: b.block, offset: b.block, ptr: b.ptr, size: b.size, free: false, aligned: b.aligned, state: 'allocated', usable, requested: req, align, parts });
+		views.push({ ...b, state: 'allocated', usable, requested: req, align, parts });
 	}
 	for (let i = 0; i + 1 < views.length; i++) {
 		const v = views[i];

@@ -1,0 +1,139 @@
+/**
+ * repair.ts: rebuilding a heap's derived state from its block headers, for
+ * `Heap.recover` after a worker died inside a heap call.
+ *
+ * ```
+ *  ground truth   the block headers: sizes, F (free), A (aligned)
+ *  rebuilt        P bits, footers, the TLSF lists and bitmaps, the
+ *                 payload-start bitmap, the root counters
+ * ```
+ * Every mutation in heap.ts, resize.ts and grow.ts writes the header that
+ * takes over the rest of a block before the header that shrinks it, so the
+ * walk from blocksStart reaches the sentinel at every step of every call.
+ * What a dead call may leave behind, and what the rebuild makes of it:
+ * - free neighbours not merged yet → merged;
+ * - a free block not in its list, or a list link half-written → lists are
+ *   rebuilt from scratch;
+ * - counters half-updated → recounted;
+ * - growth that wrote the new space's header but not the root → the old
+ *   sentinel header is written back and the region keeps its old end;
+ * - an allocated block whose payload-start bit is clear and that no thread
+ *   cache holds (it was being handed out, cached or resized) → kept
+ *   allocated, its bit set, and counted as leaked: another worker may hold
+ *   its pointer, so freeing it could hand one block out twice.
+ */
+import { granuleOf, isMarked, mark } from './bitmap.js';
+import { header, rootGet, rootSet, setFooter, setHeader } from './block.js';
+import { heapError } from './errors.js';
+import { insertFree } from './freelist.js';
+import type { Heap } from './heap.js';
+import {
+	ALIGN_MASK,
+	FREE,
+	HEADER_BYTES,
+	MIN_BLOCK,
+	PREV_FREE,
+	R_BITMAP_START,
+	R_BITMAP_WORDS,
+	R_FREE_BLOCKS,
+	R_FREE_BYTES,
+	R_LIVE_BLOCKS,
+	R_META_BYTES,
+	R_PEAK_USED,
+	R_SENTINEL,
+	R_USED_BYTES,
+	TABLE_END_WORDS,
+	T_FL_BITMAP,
+} from './layout.js';
+import { walk } from './walk.js';
+
+/** What the rebuild found. */
+export interface RebuildResult {
+	/** Blocks of `release` that became free. */
+	released: number;
+	/** Allocated blocks owned by nobody, kept allocated. */
+	leaked: number;
+}
+
+/**
+ * Rebuilds `heap` (every lock held) from its headers. `cached`: blocks in
+ * live threads' caches (stay allocated, bit clear); `release`: blocks of
+ * dead threads' caches (become free); `internal`: payload addresses of
+ * internal blocks (stay allocated, bit clear, in META_BYTES).
+ */
+export function rebuildHeap(heap: Heap, cached: ReadonlySet<number>, release: ReadonlySet<number>, internal: Set<number>): RebuildResult {
+	const m = heap._m;
+	const root = heap._root;
+	const sentinel = rootGet(m, root, R_SENTINEL);
+	internal.add(rootGet(m, root, R_BITMAP_START));
+	// Growth interrupted before the root moved: the old sentinel is a sentinel again.
+	setHeader(m, sentinel, 0);
+	const blocks = [...walk(heap)];
+	let end = heap._blocksStart;
+	for (const b of blocks) {
+		if (b.block !== end || b.size < MIN_BLOCK || (b.size & ALIGN_MASK) !== 0 || b.block + b.size > sentinel) {
+			throw heapError('CORRUPT_HEAP', 'recover', `the block walk breaks at ${b.block}: the heap cannot be rebuilt`);
+		}
+		end = b.block + b.size;
+	}
+	if (end !== sentinel) throw heapError('CORRUPT_HEAP', 'recover', `the block walk ends at ${end}, not at the sentinel ${sentinel}`);
+
+	const bitmapWord = heap._bitmapWord;
+	const live = new Set<number>();
+	for (const b of blocks) {
+		if (!b.free && !release.has(b.block) && !internal.has(b.ptr) && !cached.has(b.block)) live.add(b.block);
+	}
+	const result: RebuildResult = { released: 0, leaked: 0 };
+	for (const b of blocks) {
+		if (live.has(b.block) && !isMarked(m, bitmapWord, granuleOf(heap._payloadBase, b.ptr))) result.leaked++;
+		if (release.has(b.block) && !b.free) result.released++;
+	}
+	m.fill(0, bitmapWord, bitmapWord + rootGet(m, root, R_BITMAP_WORDS));
+	m.fill(0, root + T_FL_BITMAP, root + TABLE_END_WORDS);
+
+	let used = 0;
+	let liveCount = 0;
+	let freeBytes = 0;
+	let freeBlocks = 0;
+	let internalBytes = 0;
+	let run = -1;
+	let runSize = 0;
+	const closeRun = () => {
+		if (run < 0) return;
+		setHeader(m, run, runSize | FREE);
+		setFooter(m, run, runSize);
+		insertFree(m, root, run, runSize);
+		freeBytes += runSize;
+		freeBlocks++;
+	};
+	for (const b of blocks) {
+		if (b.free || release.has(b.block)) {
+			if (run < 0) {
+				run = b.block;
+				runSize = 0;
+			}
+			runSize += b.size;
+			continue;
+		}
+		const h = header(m, b.block);
+		setHeader(m, b.block, (h & ~(PREV_FREE | FREE)) | (run >= 0 ? PREV_FREE : 0));
+		closeRun();
+		run = -1;
+		if (internal.has(b.ptr)) {
+			internalBytes += b.size;
+			continue;
+		}
+		if (live.has(b.block)) mark(m, bitmapWord, granuleOf(heap._payloadBase, b.ptr));
+		used += b.size - HEADER_BYTES;
+		liveCount++;
+	}
+	closeRun();
+	setHeader(m, sentinel, run >= 0 ? PREV_FREE : 0);
+	rootSet(m, root, R_USED_BYTES, used);
+	rootSet(m, root, R_LIVE_BLOCKS, liveCount);
+	rootSet(m, root, R_FREE_BYTES, freeBytes);
+	rootSet(m, root, R_FREE_BLOCKS, freeBlocks);
+	rootSet(m, root, R_META_BYTES, heap._blocksStart - heap.regionStart + HEADER_BYTES + internalBytes);
+	if (rootGet(m, root, R_PEAK_USED) < used) rootSet(m, root, R_PEAK_USED, used);
+	return result;
+}

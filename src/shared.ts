@@ -1,0 +1,645 @@
+/**
+ * shared.ts: what a Heap on shared memory (a SharedArrayBuffer, or a shared
+ * WebAssembly.Memory) does on top of the plain heap: locks, per-thread
+ * caches of small blocks, and recovery after a worker dies.
+ *
+ * ```
+ *  root LOCK ─── the heap lock: the TLSF lists, headers, root counters
+ *  slot LOCK ─── one per thread slot: that slot's cache lists and counters
+ *  bitmap    ─── changed only with Atomics (testAndUnmark / markAtomic)
+ *
+ *  malloc(≤ 248 B)  slot lock ─► pop cache ─► set bit              (no heap lock)
+ *                   miss: heap lock ─► allocate 1 + refill CACHE_BATCH − 1
+ *  free(small)      slot lock ─► test-and-clear bit ─► push cache  (no heap lock)
+ *                   list over CACHE_LIMIT: heap lock ─► half of it back
+ *  everything else  heap lock
+ * ```
+ * Lock order: the heap lock before any slot lock, slot locks by index. The
+ * fast paths take only their own slot lock and never wait for the heap lock
+ * while holding it, so no cycle can form. Growth, stats, check and walks
+ * hold the heap lock and every slot lock, so no fast path runs meanwhile
+ * (growth may move the bitmap; see grow.ts).
+ *
+ * Why the bitmap is enough to make cross-thread misuse safe: a block changes
+ * hands only through an atomic test-and-clear of its payload-start bit
+ * (free, realloc, grow, shrink), so of two threads freeing or resizing the
+ * same pointer at once exactly one proceeds and the other gets DOUBLE_FREE
+ * or INVALID_POINTER, as a single thread would.
+ *
+ * A worker that is terminated inside a heap call leaves its locks held and
+ * the structure half-updated. The block walk itself stays whole at every
+ * step (every header that shrinks a block is written after the header that
+ * takes over the rest), so `recover(owner)` can take its locks over and
+ * rebuild the lists, the bitmap and the counters from the headers. See the
+ * README's "Shared heaps" for what is guaranteed.
+ */
+import type { BlockInfo, HeapStats, RecoverReport, Violation } from './api.js';
+import { granuleOf, markAtomic, testAndUnmark, unmarkAtomic } from './bitmap.js';
+import { blockOf, header, ptrOf, rootAdd, rootGet, rootSet, sizeOf } from './block.js';
+import { checkHeap } from './check.js';
+import { heapError } from './errors.js';
+import type { Heap } from './heap.js';
+import {
+	ALIGNED,
+	CACHE_BATCH,
+	CACHE_CLASSES,
+	CACHE_LIMIT,
+	CACHE_MAX_BLOCK,
+	DEFAULT_THREAD_SLOTS,
+	HEADER_BYTES,
+	MAX_THREAD_SLOTS,
+	R_GROWTHS,
+	R_LIVE_BLOCKS,
+	R_LOCK,
+	R_META_BYTES,
+	R_PEAK_USED,
+	R_THREAD_SLOTS,
+	R_THREADS,
+	R_USED_BYTES,
+	S_LOCK,
+	SLOT_WORDS,
+	blockSizeFor,
+	cacheClass,
+} from './layout.js';
+import { rebuildHeap } from './repair.js';
+import { readStats } from './stats.js';
+import { cachePop, cachePush, cacheCount, cachedBlocks, cachedBytes, cachedList, claimSlot, clearSlot, releaseSlot, slotClaimed, slotOwner, slotWord } from './threads.js';
+import { growRegion } from './grow.js';
+import { lock, takeOver, tryLock, unlock } from './sync.js';
+import { walk } from './walk.js';
+
+/** Lock holder id of a Heap object without a thread slot. */
+const NO_SLOT_ID = 0x3fff_ffff;
+/** Default `lockTimeout`, in milliseconds. */
+export const DEFAULT_LOCK_TIMEOUT = 10_000;
+
+/**
+ * Thread slots a new shared heap gets unless told: DEFAULT_THREAD_SLOTS,
+ * fewer when the table would take more than 1/64 of the region.
+ */
+function defaultSlots(regionBytes: number): number {
+	return Math.min(DEFAULT_THREAD_SLOTS, Math.floor(regionBytes / 64 / (SLOT_WORDS * 4)));
+}
+
+/** Whether `buffer` is a SharedArrayBuffer (false where there are none). */
+export function isSharedBuffer(buffer: unknown): buffer is SharedArrayBuffer {
+	return typeof SharedArrayBuffer !== 'undefined' && buffer instanceof SharedArrayBuffer;
+}
+
+function optionError(op: string, message: string, received?: unknown): Error {
+	return heapError('INVALID_OPTIONS', op, message, undefined, received);
+}
+
+/** Per-Heap-object state of a heap on shared memory (see the file comment). */
+export class SharedState {
+	readonly heap: Heap;
+	/** Int32 view of the whole buffer, for Atomics. */
+	i32: Int32Array;
+	/** This object's thread slot, −1 when it has none. */
+	slot = -1;
+	/** Word index of the slot. */
+	private slotW = 0;
+	/** Lock holder id: slot + 1, or NO_SLOT_ID. */
+	private id = NO_SLOT_ID;
+	/** Word index of the thread table (0: no table) and its slot count. */
+	private table = 0;
+	private slots = 0;
+	/** Word index of the root LOCK. */
+	private readonly lockW: number;
+	/** GROWTHS as of this object's views. */
+	private growthsSeen: number;
+	/** Prefetching blocks into the cache must not grow the region. */
+	private noGrow = false;
+	readonly timeout: number;
+	private readonly owner: number;
+
+	constructor(heap: Heap, fresh: boolean, threads: number | undefined, timeout: number | undefined, owner: number | undefined) {
+		const op = fresh ? 'Heap' : 'attach';
+		if (threads !== undefined && (!Number.isInteger(threads) || threads < 0 || threads > MAX_THREAD_SLOTS)) {
+			throw optionError(op, `threads must be an integer in [0, ${MAX_THREAD_SLOTS}]`, threads);
+		}
+		if (timeout !== undefined && !(typeof timeout === 'number' && timeout >= 0)) {
+			throw optionError(op, 'lockTimeout must be a non-negative number of milliseconds (Infinity allowed)', timeout);
+		}
+		if (owner !== undefined && !(Number.isInteger(owner) && owner >= 0 && owner <= 0xffff_ffff)) {
+			throw optionError(op, 'owner must be an integer in [0, 2^32)', owner);
+		}
+		this.heap = heap;
+		this.i32 = new Int32Array(heap._buffer, 0, heap._buffer.byteLength >>> 2);
+		this.lockW = heap._root + R_LOCK;
+		this.timeout = timeout ?? DEFAULT_LOCK_TIMEOUT;
+		this.owner = owner ?? 0;
+		if (fresh) this.makeTable(threads ?? defaultSlots(heap.regionEnd - heap.regionStart));
+		this.rebind(heap._buffer);
+		const m = heap._m;
+		this.table = rootGet(m, heap._root, R_THREADS) >>> 2;
+		this.slots = rootGet(m, heap._root, R_THREAD_SLOTS);
+		this.growthsSeen = rootGet(m, heap._root, R_GROWTHS);
+		this.claim();
+	}
+
+	/**
+	 * Carves the thread table from the front of a fresh region (nobody else
+	 * can see the heap yet) as an internal block: allocated, bit clear,
+	 * counted in META_BYTES.
+	 */
+	private makeTable(threads: number): void {
+		if (threads === 0) return;
+		const heap = this.heap;
+		const m = heap._m;
+		const root = heap._root;
+		const ptr = heap._allocBlock(blockSizeFor(threads * SLOT_WORDS * 4));
+		if (ptr === 0) throw optionError('Heap', `the region is too small for a thread table of ${threads} slots`, threads);
+		const size = sizeOf(header(m, blockOf(ptr)));
+		m.fill(0, ptr >>> 2, (ptr + size - HEADER_BYTES) >>> 2);
+		heap._unmark(ptr);
+		rootAdd(m, root, R_USED_BYTES, -(size - HEADER_BYTES));
+		rootAdd(m, root, R_LIVE_BLOCKS, -1);
+		rootAdd(m, root, R_META_BYTES, size);
+		rootSet(m, root, R_PEAK_USED, 0);
+		rootSet(m, root, R_THREADS, ptr);
+		rootSet(m, root, R_THREAD_SLOTS, threads);
+	}
+
+	/** Takes a free thread slot, if there is one. */
+	private claim(): void {
+		if (this.table === 0) return;
+		const s = claimSlot(this.i32, this.table, this.slots, this.owner);
+		if (s < 0) return;
+		this.slot = s;
+		this.slotW = slotWord(this.table, s);
+		this.id = s + 1;
+	}
+
+	/** Re-makes the Int32 view after the heap's views were re-bound. */
+	rebind(buffer: ArrayBuffer | SharedArrayBuffer): void {
+		this.i32 = new Int32Array(buffer, 0, buffer.byteLength >>> 2);
+	}
+
+	/**
+	 * Catches up with growth another thread made (call with a lock held,
+	 * whose acquisition makes the grower's writes visible).
+	 */
+	follow(): void {
+		const heap = this.heap;
+		const g = heap._m[heap._root + R_GROWTHS];
+		if (g !== this.growthsSeen) {
+			heap._refreshViews();
+			this.growthsSeen = heap._m[heap._root + R_GROWTHS];
+		}
+	}
+
+	// ─── Locks ───────────────────────────────────────────────────────────
+
+	private lockHeap(op: string): void {
+		lock(this.i32, this.lockW, this.id, this.timeout, op);
+		this.follow();
+	}
+	private unlockHeap(): void {
+		unlock(this.i32, this.lockW);
+	}
+	private lockSlot(op: string): void {
+		lock(this.i32, this.slotW + S_LOCK, this.id, this.timeout, op);
+		this.follow();
+	}
+	private unlockSlot(): void {
+		unlock(this.i32, this.slotW + S_LOCK);
+	}
+	/** With the heap lock held: takes every slot lock (all of them, claimed or not). */
+	private lockSlots(op: string): void {
+		for (let s = 0; s < this.slots; s++) {
+			try {
+				lock(this.i32, slotWord(this.table, s) + S_LOCK, this.id, this.timeout, op);
+			} catch (e) {
+				this.unlockSlots(s);
+				throw e;
+			}
+		}
+	}
+	private unlockSlots(count = this.slots): void {
+		for (let s = 0; s < count; s++) unlock(this.i32, slotWord(this.table, s) + S_LOCK);
+	}
+	/** Runs `f` with the heap lock and every slot lock held. */
+	private exclusive<T>(op: string, f: () => T): T {
+		this.lockHeap(op);
+		try {
+			this.lockSlots(op);
+			try {
+				this.follow();
+				return f();
+			} finally {
+				this.unlockSlots();
+			}
+		} finally {
+			this.unlockHeap();
+		}
+	}
+
+	// ─── Bits ────────────────────────────────────────────────────────────
+
+	mark(ptr: number): void {
+		const heap = this.heap;
+		markAtomic(this.i32, heap._bitmapWord, granuleOf(heap._payloadBase, ptr));
+	}
+	unmark(ptr: number): void {
+		const heap = this.heap;
+		unmarkAtomic(this.i32, heap._bitmapWord, granuleOf(heap._payloadBase, ptr));
+	}
+
+	/**
+	 * Takes live block `ptr` out of circulation: checks it like `_liveBlock`
+	 * and clears its payload-start bit in one atomic step. Throws for
+	 * anything that is not a live block, changing nothing.
+	 */
+	private claimLive(op: string, ptr: number): number {
+		const heap = this.heap;
+		const off = typeof ptr === 'number' ? ptr - heap._payloadBase : -1;
+		if (off >= 0 && ptr >>> 0 === ptr && ptr < heap._sentinel && (off & 7) === 0) {
+			if (testAndUnmark(this.i32, heap._bitmapWord, off >>> 3)) return blockOf(ptr);
+		}
+		throw heap._pointerError(op, ptr);
+	}
+
+	// ─── Allocation ──────────────────────────────────────────────────────
+
+	/** malloc of a block of `need` bytes. */
+	alloc(need: number): number {
+		if (need <= CACHE_MAX_BLOCK) {
+			if (this.slot < 0) this.claim();
+			if (this.slot >= 0) {
+				this.lockSlot('malloc');
+				const block = cachePop(this.heap._m, this.slotW, cacheClass(need), need);
+				if (block !== 0) this.mark(ptrOf(block));
+				this.unlockSlot();
+				if (block !== 0) return ptrOf(block);
+				return this.refill(need);
+			}
+		}
+		this.lockHeap('malloc');
+		try {
+			return this.allocOrFlush(need);
+		} finally {
+			this.unlockHeap();
+		}
+	}
+
+	/** With the heap lock held: a block of `need` bytes, flushing idle caches before giving up. */
+	private allocOrFlush(need: number): number {
+		const heap = this.heap;
+		const ptr = heap._allocBlock(need);
+		if (ptr !== 0 || this.flushIdle() === 0) return ptr;
+		return heap._allocBlock(need);
+	}
+
+	/** A cache miss: one block for the caller and up to CACHE_BATCH − 1 more for the cache. */
+	private refill(need: number): number {
+		const heap = this.heap;
+		this.lockHeap('malloc');
+		try {
+			const ptr = this.allocOrFlush(need);
+			if (ptr === 0) return 0;
+			this.lockSlot('malloc');
+			this.noGrow = true;
+			try {
+				const c = cacheClass(need);
+				for (let k = cacheCount(heap._m, this.slotW, c); k < CACHE_BATCH - 1; k++) {
+					const extra = heap._allocBlock(need);
+					if (extra === 0) break;
+					// A block that took an unsplittable remainder is bigger than `need`.
+					const size = sizeOf(header(heap._m, blockOf(extra)));
+					if (size !== need) {
+						heap._freeBlock(blockOf(extra));
+						break;
+					}
+					this.unmark(extra);
+					cachePush(heap._m, this.slotW, c, blockOf(extra), size);
+				}
+			} finally {
+				this.noGrow = false;
+				this.unlockSlot();
+			}
+			return ptr;
+		} finally {
+			this.unlockHeap();
+		}
+	}
+
+	/** alignedAlloc with an alignment above 8. */
+	allocAligned(align: number, size: number): number {
+		const heap = this.heap;
+		this.lockHeap('alignedAlloc');
+		try {
+			let ptr = heap._allocAligned(align, size);
+			if (ptr === 0 && this.flushIdle() !== 0) ptr = heap._allocAligned(align, size);
+			return ptr;
+		} finally {
+			this.unlockHeap();
+		}
+	}
+
+	/** free. */
+	free(ptr: number): void {
+		const heap = this.heap;
+		if (this.slot < 0) this.claim();
+		if (this.slot < 0) {
+			this.lockHeap('free');
+			try {
+				heap._freeBlock(this.claimLive('free', ptr));
+			} finally {
+				this.unlockHeap();
+			}
+			return;
+		}
+		let block = 0;
+		let count = 0;
+		this.lockSlot('free');
+		try {
+			block = this.claimLive('free', ptr);
+			if (heap.debug !== 0) heap._debugBlock('free', block);
+			const h = header(heap._m, block);
+			const size = sizeOf(h);
+			if (size <= CACHE_MAX_BLOCK && (h & ALIGNED) === 0) {
+				count = cachePush(heap._m, this.slotW, cacheClass(size), block, size);
+				if (count <= CACHE_LIMIT) return;
+			}
+		} finally {
+			this.unlockSlot();
+		}
+		this.lockHeap('free');
+		try {
+			if (count === 0) heap._freeBlock(block);
+			else this.trim(cacheClass(sizeOf(header(heap._m, block))));
+		} finally {
+			this.unlockHeap();
+		}
+	}
+
+	/** With the heap lock held: returns half of this slot's list `c` to the heap. */
+	private trim(c: number): void {
+		const heap = this.heap;
+		const m = heap._m;
+		this.lockSlot('free');
+		try {
+			const size = (c + 2) * 8;
+			for (let n = cacheCount(m, this.slotW, c); n > CACHE_LIMIT / 2; n--) {
+				const block = cachePop(m, this.slotW, c, size);
+				if (block === 0) break;
+				heap._freeBlock(block);
+			}
+		} finally {
+			this.unlockSlot();
+		}
+	}
+
+	/** realloc / grow / shrink of live block `ptr`. */
+	resize(op: string, ptr: number, size: number, align: number, keep: number): number {
+		const heap = this.heap;
+		this.lockHeap(op);
+		try {
+			const block = this.claimLive(op, ptr);
+			let out = 0;
+			try {
+				if (heap.debug !== 0) heap._debugBlock(op, block);
+				out = heap._resizeBlock(block, size, align, keep);
+				if (out === 0 && this.flushIdle() !== 0) out = heap._resizeBlock(block, size, align, keep);
+			} finally {
+				this.mark(out !== 0 ? out : ptr);
+			}
+			return out;
+		} finally {
+			this.unlockHeap();
+		}
+	}
+
+	/**
+	 * With the heap lock held (from `_allocBlock`): grows the region, with
+	 * every slot lock held so that no fast path touches the bitmap while
+	 * growth may move it.
+	 */
+	grow(need: number): boolean {
+		if (this.noGrow) return false;
+		this.lockSlots('grow');
+		try {
+			return growRegion(this.heap, need);
+		} finally {
+			this.growthsSeen = rootGet(this.heap._m, this.heap._root, R_GROWTHS);
+			this.unlockSlots();
+		}
+	}
+
+	// ─── Caches ──────────────────────────────────────────────────────────
+
+	/** With the heap lock and slot `w`'s lock held: frees every block it caches. */
+	private drain(w: number): number {
+		const heap = this.heap;
+		const m = heap._m;
+		let n = 0;
+		for (let c = 0; c < CACHE_CLASSES; c++) {
+			const size = (c + 2) * 8;
+			for (let b = cachePop(m, w, c, size); b !== 0; b = cachePop(m, w, c, size)) {
+				heap._freeBlock(b);
+				n++;
+			}
+		}
+		return n;
+	}
+
+	/** With the heap lock held: drains every slot whose lock is free right now. */
+	private flushIdle(): number {
+		let n = 0;
+		for (let s = 0; s < this.slots; s++) {
+			const w = slotWord(this.table, s);
+			if (!tryLock(this.i32, w + S_LOCK, this.id)) continue;
+			try {
+				n += this.drain(w);
+			} finally {
+				unlock(this.i32, w + S_LOCK);
+			}
+		}
+		return n;
+	}
+
+	flushCaches(): number {
+		this.lockHeap('flushCaches');
+		try {
+			return this.flushIdle();
+		} finally {
+			this.unlockHeap();
+		}
+	}
+
+	releaseThreadCache(): number {
+		if (this.slot < 0) return 0;
+		this.lockHeap('releaseThreadCache');
+		let n = 0;
+		try {
+			this.lockSlot('releaseThreadCache');
+			try {
+				n = this.drain(this.slotW);
+			} finally {
+				this.unlockSlot();
+			}
+			releaseSlot(this.i32, this.slotW);
+			this.slot = -1;
+			this.id = NO_SLOT_ID;
+		} finally {
+			this.unlockHeap();
+		}
+		return n;
+	}
+
+	// ─── Introspection ───────────────────────────────────────────────────
+
+	/** Cached bytes and blocks over every slot (locks held). */
+	private cacheTotals(): { bytes: number; blocks: number } {
+		const m = this.heap._m;
+		let bytes = 0;
+		let blocks = 0;
+		for (let s = 0; s < this.slots; s++) {
+			const w = slotWord(this.table, s);
+			bytes += cachedBytes(m, w);
+			blocks += cachedBlocks(m, w);
+		}
+		return { bytes, blocks };
+	}
+
+	stats(): HeapStats {
+		return this.exclusive('stats', () => {
+			const st = readStats(this.heap);
+			const { bytes, blocks } = this.cacheTotals();
+			st.usedBytes -= bytes - blocks * HEADER_BYTES;
+			st.liveBlocks -= blocks;
+			st.overheadBytes -= blocks * HEADER_BYTES;
+			st.cachedBytes = bytes;
+			st.cachedBlocks = blocks;
+			return st;
+		});
+	}
+
+	blocks(): IterableIterator<BlockInfo> {
+		return this.exclusive('blocks', () => [...walk(this.heap, this.cachedSet([]))])[Symbol.iterator]();
+	}
+
+	check(): Violation[] {
+		return this.exclusive('check', () => {
+			const out: Violation[] = [];
+			const cached = this.cachedSet(out);
+			return out.concat(checkHeap(this.heap, cached));
+		});
+	}
+
+	/** With every lock held: the blocks in all thread caches; what is wrong with them goes to `out`. */
+	private cachedSet(out: Violation[]): Set<number> {
+		const heap = this.heap;
+		const m = heap._m;
+		const cached = new Set<number>();
+		for (let s = 0; s < this.slots; s++) {
+			const w = slotWord(this.table, s);
+			let bytes = 0;
+			let count = 0;
+			for (const e of cachedList(m, w, heap._blocksStart, heap._sentinel)) {
+				if (!e.ok || cached.has(e.block)) {
+					out.push({ rule: 'cache', at: e.block, message: `slot ${s} list ${e.c} holds ${e.block}, which is not a cached block of its class` });
+					break;
+				}
+				cached.add(e.block);
+				bytes += sizeOf(header(m, e.block));
+				count++;
+			}
+			if (!slotClaimed(this.i32, w) && count !== 0) out.push({ rule: 'cache', at: w << 2, message: `free slot ${s} caches ${count} blocks` });
+			if (bytes !== cachedBytes(m, w) || count !== cachedBlocks(m, w)) {
+				out.push({ rule: 'cache', at: w << 2, message: `slot ${s} counts ${cachedBlocks(m, w)} blocks / ${cachedBytes(m, w)} B, its lists hold ${count} / ${bytes} B` });
+			}
+		}
+		return cached;
+	}
+
+	refresh(): void {
+		this.lockHeap('refresh');
+		try {
+			this.heap._refreshViews();
+			this.growthsSeen = rootGet(this.heap._m, this.heap._root, R_GROWTHS);
+		} finally {
+			this.unlockHeap();
+		}
+	}
+
+	// ─── Recovery ────────────────────────────────────────────────────────
+
+	recover(owner: number): RecoverReport {
+		if (!Number.isInteger(owner) || owner <= 0 || owner > 0xffff_ffff) {
+			throw optionError('recover', 'owner must be the positive integer tag the dead worker attached with', owner);
+		}
+		if (owner === this.owner && this.slot >= 0) throw optionError('recover', 'owner is this Heap object itself', owner);
+		const m = this.heap._m;
+		const dead: number[] = [];
+		for (let s = 0; s < this.slots; s++) {
+			const w = slotWord(this.table, s);
+			if (slotClaimed(this.i32, w) && slotOwner(m, w) === owner) dead.push(s);
+		}
+		const report: RecoverReport = { slots: dead.length, locksTaken: 0, cachedReturned: 0, leakedBlocks: 0, rebuilt: false };
+		if (dead.length === 0) return report;
+		// The heap lock: take it over from a dead holder, or wait for a live one.
+		if (dead.some((s) => takeOver(this.i32, this.lockW, s + 1, this.id))) report.locksTaken++;
+		else lock(this.i32, this.lockW, this.id, this.timeout, 'recover');
+		try {
+			for (let s = 0; s < this.slots; s++) {
+				const w = slotWord(this.table, s);
+				if (dead.includes(s) && takeOver(this.i32, w + S_LOCK, s + 1, this.id)) report.locksTaken++;
+				else lock(this.i32, w + S_LOCK, this.id, this.timeout, 'recover');
+			}
+			try {
+				this.follow();
+				this.repair(dead, report);
+			} finally {
+				this.unlockSlots();
+			}
+		} finally {
+			this.unlockHeap();
+		}
+		return report;
+	}
+
+	/** With every lock held: returns the dead slots' caches and rebuilds the heap from its headers. */
+	private repair(dead: number[], report: RecoverReport): void {
+		const heap = this.heap;
+		const m = heap._m;
+		const keep = new Set<number>();
+		const release = new Set<number>();
+		for (let s = 0; s < this.slots; s++) {
+			const w = slotWord(this.table, s);
+			const isDead = dead.includes(s);
+			for (const e of cachedList(m, w, heap._blocksStart, heap._sentinel)) {
+				if (!e.ok) break;
+				(isDead ? release : keep).add(e.block);
+			}
+			if (isDead) {
+				clearSlot(m, w);
+				releaseSlot(this.i32, w);
+			}
+		}
+		const internal = new Set<number>([rootGet(m, heap._root, R_THREADS)]);
+		const r = rebuildHeap(heap, keep, release, internal);
+		report.cachedReturned = r.released;
+		report.leakedBlocks = r.leaked;
+		report.rebuilt = true;
+		// The live slots' lists may have lost entries that were not whole: recount them.
+		for (let s = 0; s < this.slots; s++) {
+			if (!dead.includes(s)) recountSlot(m, slotWord(this.table, s), keep);
+		}
+	}
+}
+
+/** Sets slot `w`'s counters to what its (already validated) lists hold. */
+function recountSlot(m: Uint32Array, w: number, valid: Set<number>): void {
+	let bytes = 0;
+	let blocks = 0;
+	for (const e of cachedList(m, w, 0, m.length * 4)) {
+		if (!valid.has(e.block)) break;
+		bytes += sizeOf(header(m, e.block));
+		blocks++;
+	}
+	if (bytes !== cachedBytes(m, w) || blocks !== cachedBlocks(m, w)) {
+		throw heapError('CORRUPT_HEAP', 'recover', `slot ${(w << 2).toString()} of a live thread has an inconsistent cache`);
+	}
+}

@@ -1,0 +1,118 @@
+/**
+ * threads.ts: the thread table of a shared heap and the per-thread caches
+ * of small blocks in it. The byte layout is drawn in layout.ts ("The thread
+ * table"):
+ *
+ * ```
+ *  table ─► slot 0 │ STATE LOCK OWNER CACHED_BYTES CACHED_BLOCKS ... │ HEAD/COUNT × 31 │
+ *           slot 1 │ ...
+ *
+ *  HEAD[c] ──► cached block ──► cached block ──► 0    (linked through block + 4)
+ * ```
+ * A slot's words other than STATE and LOCK are only touched with its LOCK
+ * held (shared.ts takes it); STATE is claimed with compareExchange.
+ */
+import { sizeOf, header } from './block.js';
+import {
+	CACHE_CLASSES,
+	CACHE_NEXT,
+	MIN_BLOCK,
+	S_CACHED_BLOCKS,
+	S_CACHED_BYTES,
+	S_HEADS,
+	S_OWNER,
+	S_STATE,
+	SLOT_WORDS,
+	cacheClass,
+} from './layout.js';
+
+/** Word index of slot `s` of the table whose first word is `table`. */
+export function slotWord(table: number, s: number): number {
+	return table + s * SLOT_WORDS;
+}
+
+/** Claims a free slot for owner tag `owner`; its index, or −1 when all are taken. */
+export function claimSlot(i32: Int32Array, table: number, slots: number, owner: number): number {
+	for (let s = 0; s < slots; s++) {
+		const w = slotWord(table, s);
+		if (Atomics.load(i32, w + S_STATE) === 0 && Atomics.compareExchange(i32, w + S_STATE, 0, 1) === 0) {
+			Atomics.store(i32, w + S_OWNER, owner);
+			return s;
+		}
+	}
+	return -1;
+}
+
+/** Gives slot word `w` back (its caches must be empty). */
+export function releaseSlot(i32: Int32Array, w: number): void {
+	Atomics.store(i32, w + S_OWNER, 0);
+	Atomics.store(i32, w + S_STATE, 0);
+}
+
+/** Whether slot word `w` is claimed. */
+export function slotClaimed(i32: Int32Array, w: number): boolean {
+	return Atomics.load(i32, w + S_STATE) !== 0;
+}
+
+/** Owner tag of slot word `w`. */
+export function slotOwner(m: Uint32Array, w: number): number {
+	return m[w + S_OWNER];
+}
+
+/** Blocks in cache list `c` of slot word `w`. */
+export function cacheCount(m: Uint32Array, w: number, c: number): number {
+	return m[w + S_HEADS + 2 * c + 1];
+}
+
+/** Cached bytes (Σ block sizes) and blocks of slot word `w`. */
+export function cachedBytes(m: Uint32Array, w: number): number {
+	return m[w + S_CACHED_BYTES];
+}
+export function cachedBlocks(m: Uint32Array, w: number): number {
+	return m[w + S_CACHED_BLOCKS];
+}
+
+/** Takes a block of size class `c` from slot `w`'s cache; 0 when empty. */
+export function cachePop(m: Uint32Array, w: number, c: number, size: number): number {
+	const hi = w + S_HEADS + 2 * c;
+	const block = m[hi];
+	if (block === 0) return 0;
+	m[hi] = m[(block + CACHE_NEXT) >>> 2];
+	m[hi + 1]--;
+	m[w + S_CACHED_BYTES] -= size;
+	m[w + S_CACHED_BLOCKS]--;
+	return block;
+}
+
+/** Puts block `block` of `size` bytes (class `c`) in slot `w`'s cache; returns the list's new count. */
+export function cachePush(m: Uint32Array, w: number, c: number, block: number, size: number): number {
+	const hi = w + S_HEADS + 2 * c;
+	m[(block + CACHE_NEXT) >>> 2] = m[hi];
+	m[hi] = block;
+	m[w + S_CACHED_BYTES] += size;
+	m[w + S_CACHED_BLOCKS]++;
+	return ++m[hi + 1];
+}
+
+/**
+ * Every block in slot `w`'s caches, list by list, stopping a list at the
+ * first entry that cannot be a cached block of its class (a block outside
+ * `[lo, hi)`, the wrong size, or more entries than COUNT says). Used by
+ * check() and by recover(), which must not trust a dead thread's lists.
+ */
+export function* cachedList(m: Uint32Array, w: number, lo: number, hi: number): IterableIterator<{ block: number; c: number; ok: boolean }> {
+	for (let c = 0; c < CACHE_CLASSES; c++) {
+		let n = cacheCount(m, w, c);
+		for (let b = m[w + S_HEADS + 2 * c]; b !== 0; b = m[(b + CACHE_NEXT) >>> 2]) {
+			const ok = n > 0 && b >= lo && b + MIN_BLOCK <= hi && (b & 7) === 4 && cacheClass(sizeOf(header(m, b))) === c;
+			yield { block: b, c, ok };
+			if (!ok) break;
+			n--;
+		}
+	}
+}
+
+/** Empties every list of slot `w` (the blocks must be accounted for by the caller). */
+export function clearSlot(m: Uint32Array, w: number): void {
+	m.fill(0, w + S_CACHED_BYTES, w + SLOT_WORDS);
+}
