@@ -115,7 +115,10 @@ export interface HeapStats {
 	largestFreeBlock: number;
 	/** Largest payload a single `malloc` can currently return. */
 	largestAllocatable: number;
-	/** Highest `usedBytes` ever seen. */
+	/**
+	 * Highest `usedBytes` ever seen. On a shared heap it also counts the
+	 * blocks that were waiting in thread caches at the time.
+	 */
 	peakUsedBytes: number;
 	/** `1 − largestFreeBlock / freeBytes` (0 when nothing is free). */
 	externalFragmentation: number;

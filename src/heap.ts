@@ -21,7 +21,7 @@
 import type { ArrayType, ArrayTypeMap, BlockInfo, HeapOptions, HeapStats, RecoverReport, Violation } from './api.js';
 import { type Layout, allocate, allocateZeroed, deallocate, grow, growZeroed, shrink } from './allocator.js';
 import { granuleOf, isMarked, mark, unmark } from './bitmap.js';
-import { SharedState, isSharedBuffer } from './shared.js';
+import { SharedState, checkSharedOptions, isSharedBuffer } from './shared.js';
 import {
 	alignTrailer,
 	blockOf,
@@ -135,10 +135,12 @@ export class Heap {
 		let info: RegionInfo;
 		if (req === undefined) {
 			const r = resolveRegion(options);
+			if (isSharedBuffer(r.buffer)) checkSharedOptions('Heap', options.threads, options.lockTimeout, options.owner, r.regionEnd - r.regionStart);
 			formatRegion(r);
 			info = openRegion(r.buffer, r.regionStart, 'Heap');
 			this._memory = options.memory ?? null;
 		} else {
+			checkSharedOptions('attach', undefined, options.lockTimeout, req.owner, 0);
 			info = openRegion(req.buffer, req.offset, 'attach');
 			this._memory = req.memory;
 		}

@@ -81,6 +81,27 @@ function defaultSlots(regionBytes: number): number {
 	return Math.min(DEFAULT_THREAD_SLOTS, Math.floor(regionBytes / 64 / (SLOT_WORDS * 4)));
 }
 
+/**
+ * Checks the shared-heap options of `new Heap` / `Heap.attach` (op) before
+ * anything is written; `regionBytes` is the new region's size (0 for attach).
+ */
+export function checkSharedOptions(op: string, threads: unknown, timeout: unknown, owner: unknown, regionBytes: number): void {
+	if (threads !== undefined) {
+		if (!Number.isInteger(threads) || (threads as number) < 0 || (threads as number) > MAX_THREAD_SLOTS) {
+			throw optionError(op, `threads must be an integer in [0, ${MAX_THREAD_SLOTS}]`, threads);
+		}
+		if (regionBytes !== 0 && (threads as number) * SLOT_WORDS * 4 > regionBytes / 2) {
+			throw optionError(op, `a thread table of ${String(threads)} slots does not fit a region of ${regionBytes} bytes`, threads);
+		}
+	}
+	if (timeout !== undefined && !(typeof timeout === 'number' && timeout >= 0)) {
+		throw optionError(op, 'lockTimeout must be a non-negative number of milliseconds (Infinity allowed)', timeout);
+	}
+	if (owner !== undefined && !(Number.isInteger(owner) && (owner as number) >= 0 && (owner as number) <= 0xffff_ffff)) {
+		throw optionError(op, 'owner must be an integer in [0, 2^32)', owner);
+	}
+}
+
 /** Whether `buffer` is a SharedArrayBuffer (false where there are none). */
 export function isSharedBuffer(buffer: unknown): buffer is SharedArrayBuffer {
 	return typeof SharedArrayBuffer !== 'undefined' && buffer instanceof SharedArrayBuffer;
@@ -113,17 +134,8 @@ export class SharedState {
 	readonly timeout: number;
 	private readonly owner: number;
 
+	/** The options were checked by `checkSharedOptions` before the region was touched. */
 	constructor(heap: Heap, fresh: boolean, threads: number | undefined, timeout: number | undefined, owner: number | undefined) {
-		const op = fresh ? 'Heap' : 'attach';
-		if (threads !== undefined && (!Number.isInteger(threads) || threads < 0 || threads > MAX_THREAD_SLOTS)) {
-			throw optionError(op, `threads must be an integer in [0, ${MAX_THREAD_SLOTS}]`, threads);
-		}
-		if (timeout !== undefined && !(typeof timeout === 'number' && timeout >= 0)) {
-			throw optionError(op, 'lockTimeout must be a non-negative number of milliseconds (Infinity allowed)', timeout);
-		}
-		if (owner !== undefined && !(Number.isInteger(owner) && owner >= 0 && owner <= 0xffff_ffff)) {
-			throw optionError(op, 'owner must be an integer in [0, 2^32)', owner);
-		}
 		this.heap = heap;
 		this.i32 = new Int32Array(heap._buffer, 0, heap._buffer.byteLength >>> 2);
 		this.lockW = heap._root + R_LOCK;
@@ -340,7 +352,6 @@ export class SharedState {
 	/** free. */
 	free(ptr: number): void {
 		const heap = this.heap;
-		if (this.slot < 0) this.claim();
 		if (this.slot < 0) {
 			this.lockHeap('free');
 			try {
@@ -365,7 +376,13 @@ export class SharedState {
 		} finally {
 			this.unlockSlot();
 		}
-		this.lockHeap('free');
+		try {
+			this.lockHeap('free');
+		} catch (e) {
+			// The block was claimed but not freed: it stays live.
+			if (count === 0) this.mark(ptr);
+			throw e;
+		}
 		try {
 			if (count === 0) heap._freeBlock(block);
 			else this.trim(cacheClass(sizeOf(header(heap._m, block))));
@@ -540,7 +557,7 @@ export class SharedState {
 			for (const e of cachedList(m, w, heap._blocksStart, heap._sentinel)) {
 				if (!e.ok || cached.has(e.block)) {
 					out.push({ rule: 'cache', at: e.block, message: `slot ${s} list ${e.c} holds ${e.block}, which is not a cached block of its class` });
-					break;
+					continue;
 				}
 				cached.add(e.block);
 				bytes += sizeOf(header(m, e.block));
@@ -609,9 +626,9 @@ export class SharedState {
 		for (let s = 0; s < this.slots; s++) {
 			const w = slotWord(this.table, s);
 			const isDead = dead.includes(s);
+			// cachedList ends a list at its first bad entry; the other lists still count.
 			for (const e of cachedList(m, w, heap._blocksStart, heap._sentinel)) {
-				if (!e.ok) break;
-				(isDead ? release : keep).add(e.block);
+				if (e.ok) (isDead ? release : keep).add(e.block);
 			}
 			if (isDead) {
 				clearSlot(m, w);
@@ -635,7 +652,7 @@ function recountSlot(m: Uint32Array, w: number, valid: Set<number>): void {
 	let bytes = 0;
 	let blocks = 0;
 	for (const e of cachedList(m, w, 0, m.length * 4)) {
-		if (!valid.has(e.block)) break;
+		if (!valid.has(e.block)) continue;
 		bytes += sizeOf(header(m, e.block));
 		blocks++;
 	}
