@@ -245,13 +245,29 @@ export function blockSizeFor(size: number): number {
  *   8 + 2c    HEAD[c]        first cached block of class c (0 = empty)
  *   9 + 2c    COUNT[c]       blocks in list c
  * ```
- * Class c holds blocks of exactly (c + 2) × 8 bytes, 16 ≤ size ≤
- * CACHE_MAX_BLOCK. A cached block keeps the header of an allocated block
- * (F clear, so its neighbours never merge with it), its payload-start bit is
- * clear (so `free` of it is a double free), and its first payload word
- * (block + 4, CACHE_NEXT) links to the next block of its list. The root's
- * USED_BYTES and LIVE_BLOCKS still count cached blocks; stats() subtracts
- * the slots' CACHED_* counters.
+ * Cache classes (CACHE_CLASSES of them) cover block sizes up to
+ * CACHE_MAX_BLOCK:
+ *
+ * ```
+ *  class c        block size              step
+ *  0 .. 30        16, 24, ..., 256        8      exact sizes
+ *  31 .. 46       272, 288, ..., 512      16     ┐ 16 steps per power of
+ *  47 .. 62       544, 576, ..., 1024     32     │ two: a cached malloc
+ *  63 .. 78       1088, ..., 2048         64     │ rounds its block up to
+ *  79 .. 94       2176, ..., 4096         128    ┘ the class (≤ 6.25 %)
+ * ```
+ * List c holds blocks of at least classSize(c) bytes and less than the next
+ * class's: a malloc takes its block from the class its size rounds UP to
+ * (`cacheClassUp`), a free files the block under the class its size rounds
+ * DOWN to (`cacheClassDown`), so every block in a list fits every request
+ * that list serves.
+ *
+ * A cached block keeps the header of an allocated block (F clear, so its
+ * neighbours never merge with it), its payload-start bit is clear (so
+ * `free` of it is a double free), and its first payload word (block + 4,
+ * CACHE_NEXT) links to the next block of its list. The root's USED_BYTES and
+ * LIVE_BLOCKS still count cached blocks; stats() subtracts the slots'
+ * CACHED_* counters.
  */
 export const S_STATE = 0;
 export const S_LOCK = 1;
@@ -259,22 +275,51 @@ export const S_OWNER = 2;
 export const S_CACHED_BYTES = 3;
 export const S_CACHED_BLOCKS = 4;
 export const S_HEADS = 8;
+/** Largest block size with an exact cache class. */
+export const CACHE_EXACT_MAX = 256;
 /** Largest block size a thread cache keeps. */
-export const CACHE_MAX_BLOCK = 256;
-/** Cache classes: one per multiple of 8 from 16 to CACHE_MAX_BLOCK. */
-export const CACHE_CLASSES = CACHE_MAX_BLOCK / ALIGN - 1;
+export const CACHE_MAX_BLOCK = 4096;
+/** log2 of the classes per power of two above CACHE_EXACT_MAX. */
+const CACHE_SUB_BITS = 4;
+const EXACT_CLASSES = CACHE_EXACT_MAX / ALIGN - 1;
+/** Cache classes (see the table above). */
+export const CACHE_CLASSES = EXACT_CLASSES + (Math.log2(CACHE_MAX_BLOCK / CACHE_EXACT_MAX) << CACHE_SUB_BITS);
 /** u32 words per slot. */
 export const SLOT_WORDS = S_HEADS + 2 * CACHE_CLASSES + 2;
 /** Offset of the cache link in a cached block (its first payload word). */
 export const CACHE_NEXT = 4;
-/** Blocks a cache list holds before half of it goes back to the heap. */
-export const CACHE_LIMIT = 64;
-/** Blocks a cache miss takes from the heap at once. */
-export const CACHE_BATCH = 16;
+/** Bytes of one size class a cache list holds before half of it goes back. */
+const CACHE_LIST_BYTES = 16384;
+
+/** Block size of cache class `c`: the smallest block its list holds. */
+export function cacheClassSize(c: number): number {
+	if (c < EXACT_CLASSES) return (c + 2) << ALIGN_BITS;
+	const i = c - EXACT_CLASSES;
+	const k = i >>> CACHE_SUB_BITS;
+	return (CACHE_EXACT_MAX << k) + (((i & ((1 << CACHE_SUB_BITS) - 1)) + 1) << (k + CACHE_SUB_BITS));
+}
+/** The class whose blocks all fit a block size `need` ≤ CACHE_MAX_BLOCK (round up). */
+export function cacheClassUp(need: number): number {
+	if (need <= CACHE_EXACT_MAX) return (need >>> ALIGN_BITS) - 2;
+	const k = 31 - Math.clz32((need - 1) >>> 8);
+	const step = k + CACHE_SUB_BITS;
+	return EXACT_CLASSES + (k << CACHE_SUB_BITS) + ((need - (CACHE_EXACT_MAX << k) + (1 << step) - 1) >>> step) - 1;
+}
+/** The class a block of `size` bytes (16 ≤ size ≤ CACHE_MAX_BLOCK) is filed in (round down). */
+export function cacheClassDown(size: number): number {
+	if (size <= CACHE_EXACT_MAX) return (size >>> ALIGN_BITS) - 2;
+	const k = 31 - Math.clz32(size >>> 8);
+	const j = (size - (CACHE_EXACT_MAX << k)) >>> (k + CACHE_SUB_BITS);
+	return EXACT_CLASSES + (k << CACHE_SUB_BITS) + j - 1;
+}
+/** Blocks list `c` holds before half of it goes back to the heap (8 to 64). */
+export function cacheLimit(c: number): number {
+	return Math.max(8, Math.min(64, CACHE_LIST_BYTES / cacheClassSize(c))) | 0;
+}
+/** Blocks a cache miss on class `c` takes from the heap at once, the caller's included. */
+export function cacheBatch(c: number): number {
+	return cacheLimit(c) >>> 2;
+}
 /** Default and largest slot count (HeapOptions.threads). */
 export const DEFAULT_THREAD_SLOTS = 16;
 export const MAX_THREAD_SLOTS = 1024;
-/** Cache class of block size `size` (16 ≤ size ≤ CACHE_MAX_BLOCK, ×8). */
-export function cacheClass(size: number): number {
-	return (size >>> ALIGN_BITS) - 2;
-}

@@ -8,10 +8,12 @@
  *  slot LOCK ─── one per thread slot: that slot's cache lists and counters
  *  bitmap    ─── changed only with Atomics (testAndUnmark / markAtomic)
  *
- *  malloc(≤ 248 B)  slot lock ─► pop cache ─► set bit              (no heap lock)
- *                   miss: heap lock ─► allocate 1 + refill CACHE_BATCH − 1
- *  free(small)      slot lock ─► test-and-clear bit ─► push cache  (no heap lock)
- *                   list over CACHE_LIMIT: heap lock ─► half of it back
+ *  malloc(≤ 4092 B) slot lock ─► pop cache ─► set bit              (no heap lock)
+ *                   miss: heap lock ─► one block cut into cacheBatch pieces
+ *  free(≤ 4 KiB)    slot lock ─► test-and-clear bit ─► push cache  (no heap lock)
+ *                   list over cacheLimit: heap lock ─► half of it back
+ *  realloc grow     claim ─► malloc from the cache ─► copy ─► cache the old one
+ *   (small)         (a shrink stays in place, under the heap lock)
  *  everything else  heap lock
  * ```
  * Lock order: the heap lock before any slot lock, slot locks by index. The
@@ -35,15 +37,13 @@
  */
 import type { BlockInfo, HeapStats, RecoverReport, Violation } from './api.js';
 import { granuleOf, markAtomic, testAndUnmark, unmarkAtomic } from './bitmap.js';
-import { blockOf, header, ptrOf, rootAdd, rootGet, rootSet, sizeOf } from './block.js';
+import { blockOf, header, ptrOf, rootAdd, rootGet, rootSet, setHeader, sizeOf } from './block.js';
 import { checkHeap } from './check.js';
 import { heapError } from './errors.js';
 import type { Heap } from './heap.js';
 import {
 	ALIGNED,
-	CACHE_BATCH,
 	CACHE_CLASSES,
-	CACHE_LIMIT,
 	CACHE_MAX_BLOCK,
 	DEFAULT_THREAD_SLOTS,
 	HEADER_BYTES,
@@ -58,8 +58,15 @@ import {
 	R_USED_BYTES,
 	S_LOCK,
 	SLOT_WORDS,
+	ALIGN,
+	MAX_PAYLOAD,
+	PREV_FREE,
 	blockSizeFor,
-	cacheClass,
+	cacheBatch,
+	cacheClassDown,
+	cacheClassSize,
+	cacheClassUp,
+	cacheLimit,
 } from './layout.js';
 import { rebuildHeap } from './repair.js';
 import { readStats } from './stats.js';
@@ -279,12 +286,13 @@ export class SharedState {
 		if (need <= CACHE_MAX_BLOCK) {
 			if (this.slot < 0) this.claim();
 			if (this.slot >= 0) {
+				const c = cacheClassUp(need);
 				this.lockSlot('malloc');
-				const block = cachePop(this.heap._m, this.slotW, cacheClass(need), need);
+				const block = cachePop(this.heap._m, this.slotW, c);
 				if (block !== 0) this.mark(ptrOf(block));
 				this.unlockSlot();
 				if (block !== 0) return ptrOf(block);
-				return this.refill(need);
+				return this.refill(c, need);
 			}
 		}
 		this.lockHeap('malloc');
@@ -303,36 +311,66 @@ export class SharedState {
 		return heap._allocBlock(need);
 	}
 
-	/** A cache miss: one block for the caller and up to CACHE_BATCH − 1 more for the cache. */
-	private refill(need: number): number {
+	/**
+	 * A cache miss on class `c` (for a block of `need` bytes): one block of cacheBatch(c) × the class size
+	 * from the heap, cut into blocks of the class; the first is the caller's
+	 * and the others go to the cache. The batch is contiguous, so a worker's
+	 * blocks (and their payload-start bits) stay together in memory.
+	 */
+	private refill(c: number, need: number): number {
 		const heap = this.heap;
+		const size = cacheClassSize(c);
+		const pieces = Math.max(1, cacheBatch(c) - cacheCount(heap._m, this.slotW, c));
 		this.lockHeap('malloc');
 		try {
-			const ptr = this.allocOrFlush(need);
-			if (ptr === 0) return 0;
-			this.lockSlot('malloc');
-			this.noGrow = true;
-			try {
-				const c = cacheClass(need);
-				for (let k = cacheCount(heap._m, this.slotW, c); k < CACHE_BATCH - 1; k++) {
-					const extra = heap._allocBlock(need);
-					if (extra === 0) break;
-					// A block that took an unsplittable remainder is bigger than `need`.
-					const size = sizeOf(header(heap._m, blockOf(extra)));
-					if (size !== need) {
-						heap._freeBlock(blockOf(extra));
-						break;
-					}
-					this.unmark(extra);
-					cachePush(heap._m, this.slotW, c, blockOf(extra), size);
+			let ptr = 0;
+			if (pieces > 1) {
+				this.noGrow = true;
+				try {
+					ptr = heap._allocBlock(size * pieces);
+				} finally {
+					this.noGrow = false;
 				}
+			}
+			if (ptr === 0) {
+				// One block of the class; failing that, of the exact size (a
+				// malloc returns 0 only when no free block fits the request).
+				ptr = this.allocOrFlush(size);
+				return ptr !== 0 || need === size ? ptr : heap._allocBlock(need);
+			}
+			this.lockSlot('malloc');
+			try {
+				this.cut(blockOf(ptr), size, pieces);
 			} finally {
-				this.noGrow = false;
 				this.unlockSlot();
 			}
 			return ptr;
 		} finally {
 			this.unlockHeap();
+		}
+	}
+
+	/**
+	 * With the heap lock and this slot's lock held: cuts new allocated block
+	 * `block` (its bit set) into `pieces` blocks of `size` bytes (the last
+	 * takes any remainder) and caches all but the first. The pieces' headers
+	 * are written before the first block shrinks, so the block walk stays
+	 * whole at every step (see recover).
+	 */
+	private cut(block: number, size: number, pieces: number): void {
+		const heap = this.heap;
+		const m = heap._m;
+		const h = header(m, block);
+		const total = sizeOf(h);
+		for (let i = pieces - 1; i >= 1; i--) setHeader(m, block + i * size, i === pieces - 1 ? total - i * size : size);
+		setHeader(m, block, size | (h & PREV_FREE));
+		rootAdd(m, heap._root, R_LIVE_BLOCKS, pieces - 1);
+		rootAdd(m, heap._root, R_USED_BYTES, -(pieces - 1) * HEADER_BYTES);
+		for (let i = 1; i < pieces; i++) {
+			const b = block + i * size;
+			const bs = sizeOf(header(m, b));
+			if (bs <= CACHE_MAX_BLOCK) cachePush(m, this.slotW, cacheClassDown(bs), b, bs);
+			else heap._freeBlock(b);
 		}
 	}
 
@@ -349,6 +387,18 @@ export class SharedState {
 		}
 	}
 
+	/**
+	 * With this slot's lock held: files claimed block `block` (header `h`) in
+	 * the cache when it belongs there. Returns the class whose list is now
+	 * over its limit, −1 when cached and within it, −2 when not cacheable.
+	 */
+	private cache(block: number, h: number): number {
+		const size = sizeOf(h);
+		if (size > CACHE_MAX_BLOCK || (h & ALIGNED) !== 0) return -2;
+		const c = cacheClassDown(size);
+		return cachePush(this.heap._m, this.slotW, c, block, size) > cacheLimit(c) ? c : -1;
+	}
+
 	/** free. */
 	free(ptr: number): void {
 		const heap = this.heap;
@@ -362,30 +412,26 @@ export class SharedState {
 			return;
 		}
 		let block = 0;
-		let count = 0;
+		let over = -1;
 		this.lockSlot('free');
 		try {
 			block = this.claimLive('free', ptr);
 			if (heap.debug !== 0) heap._debugBlock('free', block);
-			const h = header(heap._m, block);
-			const size = sizeOf(h);
-			if (size <= CACHE_MAX_BLOCK && (h & ALIGNED) === 0) {
-				count = cachePush(heap._m, this.slotW, cacheClass(size), block, size);
-				if (count <= CACHE_LIMIT) return;
-			}
+			over = this.cache(block, header(heap._m, block));
 		} finally {
 			this.unlockSlot();
 		}
+		if (over === -1) return;
 		try {
 			this.lockHeap('free');
 		} catch (e) {
-			// The block was claimed but not freed: it stays live.
-			if (count === 0) this.mark(ptr);
+			// A claimed block that is not cached stays live.
+			if (over === -2) this.mark(ptr);
 			throw e;
 		}
 		try {
-			if (count === 0) heap._freeBlock(block);
-			else this.trim(cacheClass(sizeOf(header(heap._m, block))));
+			if (over === -2) heap._freeBlock(block);
+			else this.trim(over);
 		} finally {
 			this.unlockHeap();
 		}
@@ -397,9 +443,8 @@ export class SharedState {
 		const m = heap._m;
 		this.lockSlot('free');
 		try {
-			const size = (c + 2) * 8;
-			for (let n = cacheCount(m, this.slotW, c); n > CACHE_LIMIT / 2; n--) {
-				const block = cachePop(m, this.slotW, c, size);
+			for (let n = cacheCount(m, this.slotW, c); n > cacheLimit(c) >>> 1; n--) {
+				const block = cachePop(m, this.slotW, c);
 				if (block === 0) break;
 				heap._freeBlock(block);
 			}
@@ -411,9 +456,81 @@ export class SharedState {
 	/** realloc / grow / shrink of live block `ptr`. */
 	resize(op: string, ptr: number, size: number, align: number, keep: number): number {
 		const heap = this.heap;
+		const need = size <= MAX_PAYLOAD ? blockSizeFor(size) : 0;
+		if (this.slot >= 0 && align <= ALIGN && need !== 0 && need <= CACHE_MAX_BLOCK) {
+			// Small to small: through the caches, without the heap lock.
+			let block = 0;
+			this.lockSlot(op);
+			try {
+				block = this.claimLive(op, ptr);
+			} finally {
+				this.unlockSlot();
+			}
+			if (heap.debug !== 0) heap._debugBlock(op, block);
+			const h = header(heap._m, block);
+			const cur = sizeOf(h);
+			if ((h & ALIGNED) === 0 && cur <= CACHE_MAX_BLOCK) {
+				if (need <= cur && cacheClassUp(need) === cacheClassDown(cur)) {
+					this.mark(ptr);
+					return ptr;
+				}
+				// A shrink stays in place (resizeClaimed splits the tail off); a grow moves.
+				if (need <= cur) return this.resizeClaimed(op, block, ptr, size, align, keep);
+				let out: number;
+				try {
+					out = this.alloc(need);
+				} catch (e) {
+					this.mark(ptr);
+					throw e;
+				}
+				if (out !== 0) {
+					heap._u8.copyWithin(out, ptr, ptr + Math.min(keep, cur - HEADER_BYTES));
+					this.lockSlot(op);
+					let over = -1;
+					try {
+						over = this.cache(block, h);
+					} finally {
+						this.unlockSlot();
+					}
+					if (over >= 0) {
+						this.lockHeap(op);
+						try {
+							this.trim(over);
+						} finally {
+							this.unlockHeap();
+						}
+					}
+					return out;
+				}
+			}
+			return this.resizeClaimed(op, block, ptr, size, align, keep);
+		}
 		this.lockHeap(op);
+		let block: number;
 		try {
-			const block = this.claimLive(op, ptr);
+			block = this.claimLive(op, ptr);
+		} catch (e) {
+			this.unlockHeap();
+			throw e;
+		}
+		return this.resizeLocked(op, block, ptr, size, align, keep);
+	}
+
+	/** `resize` of claimed block `block`, taking the heap lock (the bit goes back if it cannot). */
+	private resizeClaimed(op: string, block: number, ptr: number, size: number, align: number, keep: number): number {
+		try {
+			this.lockHeap(op);
+		} catch (e) {
+			this.mark(ptr);
+			throw e;
+		}
+		return this.resizeLocked(op, block, ptr, size, align, keep);
+	}
+
+	/** With the heap lock held (released here): resizes claimed block `block` and marks the result. */
+	private resizeLocked(op: string, block: number, ptr: number, size: number, align: number, keep: number): number {
+		const heap = this.heap;
+		try {
 			let out = 0;
 			try {
 				if (heap.debug !== 0) heap._debugBlock(op, block);
@@ -452,8 +569,7 @@ export class SharedState {
 		const m = heap._m;
 		let n = 0;
 		for (let c = 0; c < CACHE_CLASSES; c++) {
-			const size = (c + 2) * 8;
-			for (let b = cachePop(m, w, c, size); b !== 0; b = cachePop(m, w, c, size)) {
+			for (let b = cachePop(m, w, c); b !== 0; b = cachePop(m, w, c)) {
 				heap._freeBlock(b);
 				n++;
 			}

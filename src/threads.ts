@@ -15,6 +15,7 @@
 import { sizeOf, header } from './block.js';
 import {
 	CACHE_CLASSES,
+	CACHE_MAX_BLOCK,
 	CACHE_NEXT,
 	MIN_BLOCK,
 	S_CACHED_BLOCKS,
@@ -23,7 +24,7 @@ import {
 	S_OWNER,
 	S_STATE,
 	SLOT_WORDS,
-	cacheClass,
+	cacheClassDown,
 } from './layout.js';
 
 /** Word index of slot `s` of the table whose first word is `table`. */
@@ -72,14 +73,14 @@ export function cachedBlocks(m: Uint32Array, w: number): number {
 	return m[w + S_CACHED_BLOCKS];
 }
 
-/** Takes a block of size class `c` from slot `w`'s cache; 0 when empty. */
-export function cachePop(m: Uint32Array, w: number, c: number, size: number): number {
+/** Takes a block of class `c` from slot `w`'s cache; 0 when empty. */
+export function cachePop(m: Uint32Array, w: number, c: number): number {
 	const hi = w + S_HEADS + 2 * c;
 	const block = m[hi];
 	if (block === 0) return 0;
 	m[hi] = m[(block + CACHE_NEXT) >>> 2];
 	m[hi + 1]--;
-	m[w + S_CACHED_BYTES] -= size;
+	m[w + S_CACHED_BYTES] -= sizeOf(header(m, block));
 	m[w + S_CACHED_BLOCKS]--;
 	return block;
 }
@@ -104,7 +105,8 @@ export function* cachedList(m: Uint32Array, w: number, lo: number, hi: number): 
 	for (let c = 0; c < CACHE_CLASSES; c++) {
 		let n = cacheCount(m, w, c);
 		for (let b = m[w + S_HEADS + 2 * c]; b !== 0; b = m[(b + CACHE_NEXT) >>> 2]) {
-			const ok = n > 0 && b >= lo && b + MIN_BLOCK <= hi && (b & 7) === 4 && cacheClass(sizeOf(header(m, b))) === c;
+			const size = sizeOf(header(m, b));
+			const ok = n > 0 && b >= lo && b + MIN_BLOCK <= hi && (b & 7) === 4 && size >= MIN_BLOCK && size <= CACHE_MAX_BLOCK && cacheClassDown(size) === c;
 			yield { block: b, c, ok };
 			if (!ok) break;
 			n--;
