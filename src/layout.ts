@@ -264,7 +264,7 @@ export function blockSizeFor(size: number): number {
  *
  * A cached block keeps the header of an allocated block (F clear, so its
  * neighbours never merge with it), its payload-start bit is clear (so
- * `free` of it is a double free), and its first payload word (block + 4,
+ * a second `free` of it is rejected, named INVALID_POINTER), and its first payload word (block + 4,
  * CACHE_NEXT) links to the next block of its list. The root's USED_BYTES and
  * LIVE_BLOCKS still count cached blocks; stats() subtracts the slots'
  * CACHED_* counters.

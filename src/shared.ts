@@ -26,7 +26,8 @@
  * hands only through an atomic test-and-clear of its payload-start bit
  * (free, realloc, grow, shrink), so of two threads freeing or resizing the
  * same pointer at once exactly one proceeds and the other gets DOUBLE_FREE
- * or INVALID_POINTER, as a single thread would.
+ * or INVALID_POINTER (a cached block reads as allocated, so freeing it
+ * again is named INVALID_POINTER), as a single thread would.
  *
  * A worker that is terminated inside a heap call leaves its locks held and
  * the structure half-updated. The block walk itself stays whole at every
@@ -422,16 +423,43 @@ export class SharedState {
 			this.unlockSlot();
 		}
 		if (over === -1) return;
+		if (over >= 0) {
+			this.trimSoon(over);
+			return;
+		}
 		try {
 			this.lockHeap('free');
 		} catch (e) {
 			// A claimed block that is not cached stays live.
-			if (over === -2) this.mark(ptr);
+			this.mark(ptr);
 			throw e;
 		}
 		try {
-			if (over === -2) heap._freeBlock(block);
-			else this.trim(over);
+			heap._freeBlock(block);
+		} finally {
+			this.unlockHeap();
+		}
+	}
+
+	/**
+	 * List `c` went over its limit: trims it if the heap lock is free now.
+	 * Only a list at twice its limit waits for the lock, and even then a
+	 * timeout is not an error: the call that filled the list has done its
+	 * work, and the next free tries again.
+	 */
+	private trimSoon(c: number): void {
+		if (tryLock(this.i32, this.lockW, this.id)) {
+			this.follow();
+		} else {
+			if (cacheCount(this.heap._m, this.slotW, c) <= 2 * cacheLimit(c)) return;
+			try {
+				this.lockHeap('free');
+			} catch {
+				return;
+			}
+		}
+		try {
+			this.trim(c);
 		} finally {
 			this.unlockHeap();
 		}
@@ -492,14 +520,7 @@ export class SharedState {
 					} finally {
 						this.unlockSlot();
 					}
-					if (over >= 0) {
-						this.lockHeap(op);
-						try {
-							this.trim(over);
-						} finally {
-							this.unlockHeap();
-						}
-					}
+					if (over >= 0) this.trimSoon(over);
 					return out;
 				}
 			}

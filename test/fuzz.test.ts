@@ -99,7 +99,7 @@ interface Config {
 type Reopen = 'same' | 'copy';
 /** Thread slots of the shared configurations: the caches are exercised too. */
 const THREADS = 2;
-const { SLOT_WORDS, CACHE_MAX_BLOCK, cacheClassSize, cacheClassUp } = layout;
+const { SLOT_WORDS, CACHE_CLASSES, CACHE_MAX_BLOCK, cacheClassSize, cacheClassUp } = layout;
 
 /** Region length for `blocks` bytes of blocks; never a multiple of 8, so the end is rounded. */
 function regionLength(blocks: number): number {
@@ -199,9 +199,11 @@ class Runner {
 		const usable = this.heap.usableSize(ptr);
 		assert.ok(usable >= e.size, `${what}: usableSize ${usable} < ${e.size}`);
 		// At most one unsplittable remainder (< MIN_BLOCK) and an align trailer beyond the rounded size.
-		// A shared heap rounds a cached size up to its cache class (layout.ts).
+		// A shared heap serves a cached size from its cache class, whose list
+		// holds blocks up to the next class's size (layout.ts).
 		const need = blockSizeFor(e.size);
-		const most = this.cfg.shared && need <= CACHE_MAX_BLOCK ? cacheClassSize(cacheClassUp(need)) : need;
+		const up = need <= CACHE_MAX_BLOCK ? cacheClassUp(need) : -1;
+		const most = !this.cfg.shared || up < 0 ? need : up + 1 < CACHE_CLASSES ? cacheClassSize(up + 1) - 8 : CACHE_MAX_BLOCK;
 		assert.ok(usable <= most + 8, `${what}: usableSize ${usable} wastes too much for ${e.size}`);
 		const lo = ptr - HEADER_BYTES;
 		const hi = ptr + usable;

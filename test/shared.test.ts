@@ -26,10 +26,17 @@ import { throwsCode } from './support/errors.js';
 import { mulberry32, patternBytes } from './support/rng.js';
 
 const {
+	ALIGNED,
+	ALIGN_TRAILER_BYTES,
 	blockSizeFor,
-	CACHE_BATCH,
-	CACHE_LIMIT,
+	cacheBatch,
+	cacheClassDown,
+	cacheClassSize,
+	cacheClassUp,
+	cacheLimit,
+	CACHE_CLASSES,
 	CACHE_MAX_BLOCK,
+	DEFAULT_THREAD_SLOTS,
 	HEADER_BYTES,
 	MIN_BLOCK,
 	R_FREE_BLOCKS,
@@ -39,7 +46,9 @@ const {
 	R_THREADS,
 	R_THREAD_SLOTS,
 	R_USED_BYTES,
+	S_HEADS,
 	S_LOCK,
+	SIZE_MASK,
 	SLOT_WORDS,
 	TABLE_END_WORDS,
 	T_FL_BITMAP,
@@ -135,6 +144,55 @@ function sharedHeaps(bytes: number, extra: number, opts: { threads?: number; loc
 	return { sab, A, others };
 }
 
+/** Thread slots a new shared heap on `bytes` bytes gets by default: 16, fewer so the table stays within 1/64 of the region. */
+const defaultSlots = (bytes: number) => Math.min(DEFAULT_THREAD_SLOTS, Math.floor(bytes / 64 / (SLOT_WORDS * 4)));
+/** The cache class a malloc of `size` bytes takes its block from (its block size rounded up). */
+const classOf = (size: number) => cacheClassUp(blockSizeFor(size));
+/** Usable bytes of a block of the cache class of `size`: what a cached malloc(size) returns. */
+const classUsable = (size: number) => cacheClassSize(classOf(size)) - HEADER_BYTES;
+/** Blocks the first malloc of `size` leaves cached: one batch minus the caller's block. */
+const refillOf = (size: number) => cacheBatch(classOf(size)) - 1;
+/** Word index of thread slot `slot` of `heap`'s table. */
+const slotWord = (heap: Heap, slot: number) => slotLockWord(heap, slot) - S_LOCK;
+/** Blocks in cache list `c` of `heap`'s own slot (its COUNT[c] word). */
+const listCount = (heap: Heap, c: number) => heap._m[slotWord(heap, heap.threadSlot) + S_HEADS + 2 * c + 1];
+/** The header word of the block at payload `ptr`. */
+const headerOf = (heap: Heap, ptr: number) => heap._m[(ptr - HEADER_BYTES) >>> 2];
+/**
+ * Most usable bytes a block for `size` (alignment `align`) may have: the size
+ * rounded to a block plus one unsplittable 8-byte remainder, or for a cached
+ * class anything its list can hold (up to the next class, layout.ts).
+ */
+function maxUsable(size: number, align: number): number {
+	const need = blockSizeFor(size);
+	let most = need + 8;
+	if (align <= 8 && need <= CACHE_MAX_BLOCK) {
+		const c = cacheClassUp(need);
+		most = Math.max(most, cacheClassSize(c) + 8, c + 1 < CACHE_CLASSES ? cacheClassSize(c + 1) - 8 : 0);
+	}
+	return most - HEADER_BYTES;
+}
+/**
+ * A slotted object rounds a cached malloc up to its class, and falls back
+ * to the exact size only when no block of the class was to be had even with
+ * every cache drained; an object without a slot allocates the exact size.
+ * Call right after malloc/calloc/realloc(0, n) of `size` (a malloc claims a
+ * free slot, so `threadSlot` after the call is the one that counts).
+ */
+function assertRounded(heap: Heap, ptr: number, size: number, what: string): void {
+	const u = heap.usableSize(ptr);
+	assert.ok(u >= size && u <= maxUsable(size, 8), `${what}: usableSize ${u} for ${size}`);
+	const need = blockSizeFor(size);
+	if (heap.threadSlot < 0) {
+		assert.ok(u <= need + 8 - HEADER_BYTES, `${what}: an object without a slot got ${u} usable bytes for ${size}`);
+		return;
+	}
+	if (need > CACHE_MAX_BLOCK || u >= classUsable(size)) return;
+	const s = heap.stats();
+	const cs = cacheClassSize(cacheClassUp(need));
+	assert.ok(s.cachedBlocks === 0 && s.largestFreeBlock < cs, `${what}: exact ${u + HEADER_BYTES}-byte block although a ${cs}-byte one was to be had`);
+}
+
 // ─── 1. Basics ──────────────────────────────────────────────────────────
 
 describe('shared or not', () => {
@@ -149,14 +207,22 @@ describe('shared or not', () => {
 		assert.equal(blocks.length, 2);
 		assert.equal(blocks[0].internal, true);
 		assert.equal(blocks[0].free, false);
-		// Default: 16 slots, or fewer so the table stays within 1/64 of the region (⌊256 Ki / 64 / 288⌋ = 14).
-		assert.equal(blocks[0].size, blockSizeFor(14 * SLOT_WORDS * 4));
+		// Default: 16 slots, or fewer so the table stays within 1/64 of the region (⌊256 Ki / 64 / 800⌋ = 5).
+		const slots = defaultSlots(256 * KiB);
+		assert.equal(slots, 5);
+		assert.equal(A._m[(A.regionStart >>> 2) + R_THREAD_SLOTS], slots);
+		assert.equal(blocks[0].size, blockSizeFor(slots * SLOT_WORDS * 4));
+		assert.equal(s.metaBytes - blocks[0].size, new Heap({ size: 256 * KiB }).stats().metaBytes, 'the table is the only extra metadata');
 		assert.equal(blocks[1].free, true);
 		assert.equal(s.freeBlocks, 1);
 		assert.equal(s.liveBlocks, 0);
 		assert.equal(s.cachedBlocks, 0);
 		assert.equal(s.overheadBytes, s.metaBytes);
 		assert.equal(A.buffer instanceof SharedArrayBuffer, true);
+		// The other slots go to the next attaches, then there are none left.
+		const more = Array.from({ length: slots - 3 }, () => Heap.attach(A.buffer));
+		assert.deepEqual(more.map((h) => h.threadSlot), [3, 4]);
+		assert.equal(Heap.attach(A.buffer).threadSlot, -1);
 
 		const plain = new Heap({ size: 64 * KiB });
 		assert.equal(plain.shared, false);
@@ -198,14 +264,14 @@ describe('shared or not', () => {
 		const b = all[1];
 		b.free(b.malloc(16));
 		const n = b.releaseThreadCache();
-		assert.equal(n, CACHE_BATCH, 'the block it freed and the refill came back');
+		assert.equal(n, cacheBatch(classOf(16)), 'the block it freed and the rest of the batch came back');
 		assert.equal(b.threadSlot, -1);
 		assert.equal(b.releaseThreadCache(), 0, 'releasing twice is a no-op');
 		C.free(C.malloc(16));
 		assert.equal(C.threadSlot, 1, 'C took the free slot');
 		assert.equal(D.threadSlot, -1);
-		assert.equal(audit(A).s.cachedBlocks, CACHE_BATCH);
-		assert.equal(A.flushCaches(), CACHE_BATCH);
+		assert.equal(audit(A).s.cachedBlocks, cacheBatch(classOf(16)));
+		assert.equal(A.flushCaches(), cacheBatch(classOf(16)));
 		assert.equal(Heap.attach(sab).threadSlot, -1, 'still full');
 		assert.deepEqual(A.check(), []);
 	});
@@ -224,12 +290,25 @@ describe('shared or not', () => {
 		assert.deepEqual(Z.recover(9), { slots: 0, locksTaken: 0, cachedReturned: 0, leakedBlocks: 0, rebuilt: false });
 		assert.deepEqual(Z.check(), []);
 
-		// 16 KiB: a 288-byte slot would be over 1/64 of the region, so no slots.
+		// 16 KiB: an 800-byte slot would be over 1/64 of the region, so no slots.
+		assert.equal(defaultSlots(16 * KiB), 0);
 		const tiny = new Heap({ buffer: new SharedArrayBuffer(16 * KiB) });
 		assert.equal(tiny.threadSlot, -1);
-		// 64 KiB: ⌊65536 / 64 / 288⌋ = 3 slots.
+		assert.ok([...tiny.blocks()].every((b) => !b.internal), 'no slots, no table');
+		// 64 KiB: ⌊65536 / 64 / 800⌋ = 1 slot.
+		assert.equal(defaultSlots(64 * KiB), 1);
 		const { others, A } = sharedHeaps(64 * KiB, 3);
-		assert.deepEqual([A, ...others].map((h) => h.threadSlot), [0, 1, 2, -1]);
+		assert.deepEqual([A, ...others].map((h) => h.threadSlot), [0, -1, -1, -1]);
+		// The 1/64 rule at its edge (a slot per 64 × 800 bytes), and the cap of 16.
+		for (const [bytes, slots] of [
+			[2 * 64 * SLOT_WORDS * 4 - 8, 1],
+			[2 * 64 * SLOT_WORDS * 4, 2],
+			[1024 * KiB, DEFAULT_THREAD_SLOTS],
+		]) {
+			const h = new Heap({ buffer: new SharedArrayBuffer(bytes) });
+			assert.equal(h._m[(h.regionStart >>> 2) + R_THREAD_SLOTS], slots, `${bytes} bytes`);
+			assert.equal(slots, defaultSlots(bytes));
+		}
 	});
 
 	test('bad threads, lockTimeout or owner → INVALID_OPTIONS', () => {
@@ -239,6 +318,13 @@ describe('shared or not', () => {
 			assert.equal(err.op, 'Heap');
 		}
 		throwsCode(() => new Heap({ buffer: sab, threads: 1024 }), 'INVALID_OPTIONS'); // no room for the table
+		// The table may take up to half of the region: 40 slots of 800 bytes fit 64 KiB, 41 do not.
+		const most = Math.floor((64 * KiB) / 2 / (SLOT_WORDS * 4));
+		assert.equal(most, 40);
+		throwsCode(() => new Heap({ buffer: new SharedArrayBuffer(64 * KiB), threads: most + 1 }), 'INVALID_OPTIONS');
+		const half = new Heap({ buffer: new SharedArrayBuffer(64 * KiB), threads: most });
+		assert.equal(half.stats().metaBytes - new Heap({ size: 64 * KiB }).stats().metaBytes, blockSizeFor(most * SLOT_WORDS * 4));
+		assert.deepEqual(half.check(), []);
 		for (const lockTimeout of [-1, Number.NaN, '10' as unknown as number, null as unknown as number]) {
 			throwsCode(() => new Heap({ buffer: sab, lockTimeout }), 'INVALID_OPTIONS');
 		}
@@ -287,19 +373,27 @@ describe('shared or not', () => {
 // ─── 2. Thread caches ─────────────────────────────────────────────────────
 
 describe('thread caches', () => {
-	test('free then malloc of the same class returns the same block; a miss refills CACHE_BATCH − 1', () => {
+	test('free then malloc of the same class returns the same block; a miss takes one batch and caches the rest', () => {
 		const { A } = sharedHeaps(256 * KiB, 0);
 		const s0 = audit(A).s;
+		const c = classOf(40);
+		assert.equal(cacheClassSize(c), 48);
+		const batch = cacheBatch(c);
+		assert.equal(batch, 16, 'cacheLimit 64 / 4');
 		const p = A.malloc(40);
-		let s = audit(A).s;
+		let { s, blocks } = audit(A);
 		assert.equal(s.liveBlocks, 1);
 		assert.equal(s.usedBytes, 44);
-		assert.equal(s.cachedBlocks, CACHE_BATCH - 1);
-		assert.equal(s.cachedBytes, (CACHE_BATCH - 1) * 48);
+		assert.equal(s.cachedBlocks, batch - 1);
+		assert.equal(s.cachedBytes, (batch - 1) * 48);
+		assert.equal(listCount(A, c), batch - 1, 'all in list c');
+		// One block of batch × 48 bytes, cut in place: the caller's first, the rest right behind it.
+		const cached = blocks.filter((b) => b.cached).map((b) => b.ptr);
+		assert.deepEqual(cached, Array.from({ length: batch - 1 }, (_, i) => p + 48 * (i + 1)));
 		A.free(p);
 		s = audit(A).s;
 		assert.equal(s.liveBlocks, 0);
-		assert.equal(s.cachedBlocks, CACHE_BATCH);
+		assert.equal(s.cachedBlocks, batch);
 		assert.equal(A.malloc(40), p, 'LIFO: the block just freed');
 		A.free(p);
 		assert.equal(A.malloc(41), p, 'same class (48-byte blocks)');
@@ -309,34 +403,194 @@ describe('thread caches', () => {
 		assert.equal(A.calloc(4, 11), p);
 		assertZero(A, p, 0, 44, 'calloc from the cache');
 		A.free(p);
-		assert.equal(A.flushCaches(), CACHE_BATCH);
-		assert.deepEqual(audit(A).s, { ...s0, peakUsedBytes: A.stats().peakUsedBytes });
+		// The next misses of the class take a batch each; a hit takes none.
+		const more = Array.from({ length: batch + 1 }, () => A.malloc(40));
+		assert.equal(more[0], p);
+		assert.equal(audit(A).s.cachedBlocks, batch - 1, 'the list ran dry once and took a second batch');
+		more.forEach((q) => A.free(q));
+		assert.equal(A.flushCaches(), 2 * batch);
+		({ s, blocks } = audit(A));
+		assert.deepEqual(s, { ...s0, peakUsedBytes: s.peakUsedBytes });
+		assert.equal(blocks.length, 2);
 	});
 
-	test('the cache takes blocks up to 256 bytes that are not aligned above 8', () => {
+	test('a cached malloc rounds its block up to its class: 8-byte steps to 256 B, then 16 classes per power of two', () => {
+		// [size, usable bytes of a block of its class]
+		const cases: [number, number][] = [
+			[0, 12], // 16-byte block
+			[13, 20], // 17 → 24: exact classes up to 256
+			[252, 252], // 256
+			[253, 268], // 264 → 272 (16-byte steps)
+			[300, 300], // 304 is a class
+			[509, 540], // 520 → 544 (32-byte steps)
+			[1000, 1020], // 1008 → 1024
+			[1021, 1084], // 1032 → 1088 (64-byte steps)
+			[3000, 3068], // 3008 → 3072 (128-byte steps)
+			[4000, 4092], // 4008 → 4096
+		];
+		for (const [size, usable] of cases) {
+			const { A, others } = sharedHeaps(256 * KiB, 2, { threads: 2 });
+			const Y = others[1];
+			assert.equal(Y.threadSlot, -1, 'two slots, three objects');
+			assert.equal(classUsable(size), usable, `the class of ${size}`);
+			const need = blockSizeFor(size);
+			assert.ok(usable + HEADER_BYTES - need <= need / 16, `${size}: at most 6.25 % more`);
+			const p = A.malloc(size);
+			assert.equal(A.usableSize(p), usable, `malloc(${size})`);
+			assert.equal(A.stats().cachedBlocks, refillOf(size), `malloc(${size}) cached the rest of its batch`);
+			// Every allocation of the class rounds the same way.
+			const q = A.calloc(1, size);
+			assertZero(A, q, 0, size, 'calloc');
+			const r = A.realloc(0, size);
+			const t = A.alignedAlloc(8, size);
+			const u = A.allocate(new Layout(size, 4));
+			for (const [name, x] of [['calloc', q], ['realloc(0)', r], ['alignedAlloc(8)', t], ['allocate', u]] as const) {
+				assert.equal(A.usableSize(x), usable, `${name}(${size})`);
+			}
+			// The whole usable size is the caller's.
+			for (const x of [p, q, r, t, u]) stamp(A, x, usable, x % STAMP_SPAN);
+			for (const x of [p, q, r, t, u]) assertStamp(A, x, usable, x % STAMP_SPAN, `usable bytes of ${x}`);
+			audit(A);
+			assert.deepEqual(A.check(), []);
+			// An object without a slot takes the exact size.
+			assert.equal(Y.usableSize(Y.malloc(size)), need - HEADER_BYTES, `malloc(${size}) without a slot`);
+			assert.equal(Y.threadSlot, -1);
+		}
+	});
+
+	test('the cache takes blocks up to 4096 bytes that are not aligned above 8', () => {
 		const { A } = sharedHeaps(256 * KiB, 0);
 		const cached = () => A.stats().cachedBlocks;
-		const p252 = A.malloc(252); // 256-byte block: cacheable
+		const p4092 = A.malloc(4092); // 4096-byte block: the largest cacheable class
+		assert.equal(A.usableSize(p4092), 4092);
 		const n = cached();
-		assert.equal(n, CACHE_BATCH - 1);
-		A.free(p252);
+		assert.equal(n, refillOf(4092));
+		assert.equal(n, 1, 'class 4096: cacheLimit 8, batch 2');
+		A.free(p4092);
 		assert.equal(cached(), n + 1);
-		const p253 = A.malloc(253); // 264-byte block: not
+		assert.equal(A.malloc(4092), p4092);
+		A.free(p4092);
+		const p4093 = A.malloc(4093); // 4104-byte block: not cacheable, not rounded
+		assert.equal(A.usableSize(p4093), 4100);
 		assert.equal(cached(), n + 1, 'no refill for a large block');
-		A.free(p253);
-		assert.equal(cached(), n + 1);
-		const q = A.alignedAlloc(64, 40); // ALIGNED: never cached
-		assert.equal(q % 64, 0);
-		A.free(q);
-		assert.equal(cached(), n + 1);
+		A.free(p4093);
+		assert.equal(cached(), n + 1, 'a large block goes back to the heap');
+		for (const align of [16, 64]) {
+			const q = A.alignedAlloc(align, 40); // ALIGNED: never cached
+			assert.equal(q % align, 0);
+			assert.ok(headerOf(A, q) & ALIGNED);
+			A.free(q);
+			assert.equal(cached(), n + 1, `alignedAlloc(${align}) is not cached`);
+		}
 		const r = A.alignedAlloc(8, 40); // align ≤ 8 is a plain malloc
-		assert.equal(cached(), n + 1 + CACHE_BATCH - 1);
+		assert.equal(cached(), n + 1 + refillOf(40));
 		A.free(r);
-		assert.equal(cached(), n + 1 + CACHE_BATCH);
+		assert.equal(cached(), n + 1 + refillOf(40) + 1);
 		audit(A);
 		assert.deepEqual(A.check(), []);
 		A.flushCaches();
 		assert.equal(audit(A).s.freeBlocks, 1);
+	});
+
+	/**
+	 * A heap whose only free block is `hole` bytes, right after the thread
+	 * table: A has the one slot, Z (no slot) allocated the rest exactly.
+	 */
+	function holeHeap(hole: number, growable = false) {
+		const Growable = SharedArrayBuffer as unknown as new (n: number, o?: { maxByteLength: number }) => SharedArrayBuffer;
+		const sab = growable ? new Growable(64 * KiB, { maxByteLength: 1024 * KiB }) : new SharedArrayBuffer(64 * KiB);
+		const A = new Heap({ buffer: sab, threads: 1, grow: growable, owner: 1 });
+		const Z = Heap.attach(sab, 0, { owner: 2 });
+		assert.equal(Z.threadSlot, -1);
+		const h = Z.malloc(hole - HEADER_BYTES);
+		assert.notEqual(Z.malloc(Z.stats().largestFreeBlock - HEADER_BYTES), 0, 'the rest of the region');
+		Z.free(h);
+		const { s, blocks } = audit(A);
+		assert.deepEqual(
+			blocks.filter((b) => b.free).map((b) => [b.ptr, b.size]),
+			[[h, hole]],
+			'one free block, the hole',
+		);
+		assert.equal(s.cachedBlocks, 0);
+		return { A, h };
+	}
+
+	test('a miss takes one batch when it fits, else one block of the class, else the exact size', () => {
+		const c = classOf(3000);
+		const size = cacheClassSize(c);
+		assert.equal(size, 3072);
+		assert.equal(cacheBatch(c), 2);
+		// [hole, usable of the block malloc(3000) gets, blocks cached, free block left]
+		const cases: [number, number, number[], number[]][] = [
+			[2 * size, size - 4, [size], []], // the batch: the caller's block and one cached
+			[2 * size + 8, size - 4, [size + 8], []], // the last piece takes the unsplittable remainder
+			[2 * size - 8, size - 4, [], [size - 8]], // no batch: one block of the class, the rest stays free
+			[size, size - 4, [], []],
+			[size - 8, 3004, [], [size - 8 - 3008]], // no block of the class: the exact size (3008)
+			[3016, 3012, [], []], // … with its unsplittable remainder
+			[3008, 3004, [], []],
+		];
+		for (const [hole, usable, cached, free] of cases) {
+			const { A, h } = holeHeap(hole);
+			const p = A.malloc(3000);
+			assert.equal(p, h, `hole ${hole}`);
+			assert.equal(A.usableSize(p), usable, `hole ${hole}: usable`);
+			const { blocks } = audit(A);
+			assert.deepEqual(blocks.filter((b) => b.cached).map((b) => [b.ptr, b.size]), cached.length ? [[p + size, cached[0]]] : [], `hole ${hole}: cached`);
+			assert.deepEqual(blocks.filter((b) => b.free).map((b) => b.size), free, `hole ${hole}: free`);
+			assert.deepEqual(A.check(), []);
+		}
+		// Nothing fits the exact size either: 0, and nothing changed.
+		const { A } = holeHeap(3000);
+		const before = snapshot(A);
+		assert.equal(A.malloc(3000), 0);
+		assertBytesUnchanged(A, before, 'a malloc that found nothing');
+		const h = [...A.blocks()].find((b) => b.free)?.ptr;
+		const q = A.malloc(2996); // a 3000-byte block: exactly the hole
+		assert.equal(q, h);
+		assert.equal(A.usableSize(q), 2996);
+		assert.equal(audit(A).s.freeBlocks, 0);
+	});
+
+	test('a batch never grows the region; its last piece takes the remainder (filed by its size, or freed above 4096)', () => {
+		// Growable: the batch (2 × 3072) does not fit the hole, one block of the class does: no growth.
+		const g = holeHeap(3072, true);
+		assert.equal(g.A.malloc(3000), g.h);
+		assert.equal(g.A.growths, 0);
+		assert.equal(g.A.stats().cachedBlocks, 0);
+		// Nothing fits: the region grows for one block of the class, not for a batch.
+		const p = g.A.malloc(3000);
+		assert.notEqual(p, 0);
+		assert.equal(g.A.growths, 1);
+		assert.equal(g.A.usableSize(p), 3068);
+		assert.equal(audit(g.A).s.cachedBlocks, 0);
+		assert.deepEqual(g.A.check(), []);
+
+		// 16 pieces of 16 bytes in a 264-byte hole: the last is 24 bytes, filed in the 24-byte class.
+		const e = holeHeap(16 * 16 + 8);
+		const q = e.A.malloc(0);
+		assert.equal(q, e.h);
+		assert.equal(cacheBatch(0), 16);
+		assert.equal(listCount(e.A, 0), 14);
+		assert.equal(listCount(e.A, 1), 1);
+		const cached = audit(e.A).blocks.filter((b) => b.cached);
+		assert.deepEqual(
+			cached.map((b) => [b.ptr - q, b.size]),
+			[...Array.from({ length: 14 }, (_, i) => [16 * (i + 1), 16]), [16 * 15, 24]],
+		);
+		assert.equal(e.A.malloc(12), e.h + 16 * 14, 'the 16-byte list pops its head');
+		assert.equal(e.A.malloc(20), e.h + 16 * 15, 'the 24-byte list holds the last piece');
+		assert.deepEqual(e.A.check(), []);
+
+		// 2 pieces of 4096 in an 8200-byte hole: the last would be 4104, over CACHE_MAX_BLOCK, so it is freed.
+		const f = holeHeap(2 * 4096 + 8);
+		const r = f.A.malloc(4092);
+		assert.equal(r, f.h);
+		const { s, blocks } = audit(f.A);
+		assert.equal(s.cachedBlocks, 0);
+		assert.deepEqual(blocks.filter((b) => b.free).map((b) => [b.ptr - r, b.size]), [[4096, 4104]]);
+		assert.equal(s.liveBlocks, 2, 'the caller’s block and Z’s');
+		assert.deepEqual(f.A.check(), []);
 	});
 
 	test('a block malloc’ed by A and freed by B lands in B’s cache; A cannot free it again', () => {
@@ -371,7 +625,8 @@ describe('thread caches', () => {
 			} catch (e) {
 				err = e;
 			}
-			assert.ok(err instanceof HeapError && (err.code === 'DOUBLE_FREE' || err.code === 'INVALID_POINTER'), `${name}: ${String(err)}`);
+			// A cached block has an allocated header and a clear bit: not a block start.
+			assert.ok(err instanceof HeapError && err.code === 'INVALID_POINTER', `${name}: ${String(err)}`);
 			assertBytesUnchanged(A, before, name);
 		}
 		assert.deepEqual(A.check(), []);
@@ -404,21 +659,41 @@ describe('thread caches', () => {
 		assert.equal(end.blocks.length, 2, 'the thread table and one free block');
 	});
 
-	test('a list over CACHE_LIMIT sends half of it back to the heap', () => {
-		const { A } = sharedHeaps(256 * KiB, 0);
-		const ptrs = Array.from({ length: 100 }, () => A.malloc(16));
-		const counts: number[] = [];
-		for (const p of ptrs) {
-			A.free(p);
-			const n = A.stats().cachedBlocks;
-			assert.ok(n <= CACHE_LIMIT, `${n} blocks cached in one list`);
-			counts.push(n);
+	test('a list over cacheLimit sends half of it back to the heap (limits 64 down to 8 blocks)', () => {
+		// [size, its class's limit]: 16 KiB of blocks per list, clamped to [8, 64]
+		for (const [size, limit] of [
+			[16, 64],
+			[252, 64],
+			[300, 53],
+			[1000, 16],
+			[4092, 8],
+		]) {
+			const { A } = sharedHeaps(256 * KiB, 0);
+			const c = classOf(size);
+			assert.equal(cacheLimit(c), limit, `limit of the class of ${size}`);
+			assert.equal(cacheBatch(c), limit >>> 2);
+			const ptrs = Array.from({ length: limit + 3 }, () => A.malloc(size));
+			A.flushCaches(); // the rest of the last batch
+			const free0 = A.stats().freeBytes;
+			const counts: number[] = [];
+			for (const p of ptrs) {
+				A.free(p);
+				counts.push(listCount(A, c));
+			}
+			// Up to the limit the list grows; one more and it keeps half (the newest half: the list is LIFO).
+			const want = Array.from({ length: limit }, (_, i) => i + 1);
+			want.push(limit >>> 1, (limit >>> 1) + 1, (limit >>> 1) + 2);
+			assert.deepEqual(counts, want, `size ${size}`);
+			const { s, blocks } = audit(A);
+			assert.equal(s.cachedBlocks, (limit >>> 1) + 2);
+			const cachedPtrs = blocks.filter((b) => b.cached).map((b) => b.ptr);
+			assert.deepEqual(new Set(cachedPtrs), new Set([...ptrs.slice(0, limit >>> 1), ...ptrs.slice(limit + 1)]), 'the oldest half stays');
+			const trimmed = limit + 1 - (limit >>> 1);
+			assert.equal(s.freeBytes, free0 + trimmed * cacheClassSize(c), 'the trimmed blocks went back to the free lists');
+			assert.deepEqual(A.check(), []);
+			A.flushCaches();
+			assert.equal(audit(A).s.freeBlocks, 1);
 		}
-		assert.ok(counts.includes(CACHE_LIMIT / 2), 'a trim left half the list');
-		audit(A);
-		assert.deepEqual(A.check(), []);
-		A.flushCaches();
-		assert.equal(audit(A).s.freeBlocks, 1);
 	});
 
 	test('malloc drains idle caches before it gives up (malloc, alignedAlloc, realloc)', () => {
@@ -481,9 +756,104 @@ describe('thread caches', () => {
 		assert.equal(blocks.find((b) => b.ptr === p)?.cached, true);
 		const qb = blocks.find((b) => b.ptr === q) as BlockInfo;
 		assert.ok(!qb.cached && !qb.free && !qb.internal, 'a live block has no flag');
-		assert.equal(s.cachedBlocks, CACHE_BATCH, 'A’s refill of 15 and the one B freed');
-		assert.equal(blocks.filter((b) => b.cached).length, CACHE_BATCH);
+		// A's two batches (15 blocks of 104 bytes, 1 of 2048) and the one B freed.
+		const want = refillOf(100) + refillOf(2000) + 1;
+		assert.equal(want, 15 + 1 + 1);
+		assert.equal(s.cachedBlocks, want);
+		assert.equal(blocks.filter((b) => b.cached).length, want);
+		assert.equal(qb.size, 2048, 'q was rounded up to its class');
 		assert.deepEqual([...A.walk()], blocks, 'walk() is blocks()');
+	});
+
+	test('small realloc: same class in place, a shrink in place under the heap lock, a grow through the cache', () => {
+		const { A, others } = sharedHeaps(256 * KiB, 2, { threads: 2, lockTimeout: 20 });
+		const [B, C] = others;
+		assert.equal(C.threadSlot, -1, 'C has no slot');
+		const lockW = heapLockWord(A);
+		// With the heap lock free: a 3072-byte block, and A's cache holding 208- and 104-byte blocks.
+		const p = A.malloc(3000);
+		stamp(A, p, 3000, 1);
+		A.free(A.malloc(200));
+		let q = A.malloc(100);
+		stamp(A, q, 100, 2);
+		const aligned = A.alignedAlloc(64, 100);
+		const big = A.malloc(5000);
+		const slotless = C.malloc(40);
+		assert.equal(A.usableSize(p), 3068);
+		const usable0 = [aligned, big, slotless].map((x) => A.usableSize(x));
+
+		// From here B holds the heap lock: what needs it times out and changes nothing.
+		holdLock(A, lockW, B.threadSlot);
+		const held = (f: () => unknown, what: string) => {
+			const before = snapshot(A);
+			timesOut(f, B.threadSlot, 20);
+			Atomics.and(new Int32Array(A.buffer), lockW, ~1); // the waiters bit the timed-out wait left
+			assertBytesUnchanged(A, before, what);
+		};
+		// Same class (block sizes 2952 .. 3072 all take 3072): the same pointer, nothing changes.
+		const before = snapshot(A);
+		for (const n of [2941, 3000, 3068, 2941]) assert.equal(A.realloc(p, n), p, `realloc(p, ${n})`);
+		assert.equal(A.grow(p, new Layout(2941), new Layout(3068)), p);
+		assert.equal(A.shrink(p, new Layout(3068), new Layout(2941)), p);
+		assertBytesUnchanged(A, before, 'a same-class realloc');
+		// 2940 bytes is a 2944-byte block, another class: a shrink, which takes the heap lock.
+		assert.notEqual(classOf(2940), classOf(2941));
+		held(() => A.realloc(p, 2940), 'a shrink that timed out');
+		assert.equal(A.usableSize(p), 3068);
+		assertStamp(A, p, 3000, 1, 'after the timeout');
+
+		// A grow to another class: a block from A's own cache, the copy, and the old block into A's cache.
+		const c104 = classOf(100);
+		const n104 = listCount(A, c104);
+		const old = q;
+		q = A.realloc(q, 200);
+		assert.notEqual(q, old);
+		assert.equal(A.usableSize(q), 204);
+		assertStamp(A, q, 100, 2, 'a grow through the cache');
+		assert.equal(listCount(A, c104), n104 + 1, 'the old block is in A’s cache');
+		throwsCode(() => A.usableSize(old), 'INVALID_POINTER');
+		assert.equal(A.malloc(100), old, 'A hands it out next');
+		A.free(old);
+		// A grow whose class list is empty must refill under the heap lock.
+		assert.equal(listCount(A, classOf(1000)), 0);
+		held(() => A.realloc(q, 1000), 'a grow that needed a refill');
+		assert.equal(A.usableSize(q), 204, 'the block is still live');
+		// The heap lock as before: an ALIGNED old block, an old block or a new size over 4096 bytes,
+		// an alignment over 8, an object without a slot.
+		held(() => A.realloc(aligned, 100), 'realloc of an ALIGNED block');
+		held(() => A.realloc(big, 100), 'realloc of a large block');
+		held(() => A.realloc(q, 5000), 'realloc to a large size');
+		held(() => A.grow(q, new Layout(200), new Layout(200, 16)), 'grow to align 16');
+		held(() => C.realloc(slotless, 40), 'realloc by an object without a slot');
+		assert.deepEqual([aligned, big, slotless].map((x) => A.usableSize(x)), usable0, 'the blocks are still live');
+		assert.equal(A.usableSize(q), 204);
+
+		// With the lock free again, a shrink splits the tail off in place.
+		Atomics.store(new Int32Array(A.buffer), lockW, 0);
+		assert.equal(A.realloc(p, 2940), p);
+		assert.equal(A.usableSize(p), 2940);
+		assertStamp(A, p, 2940, 1, 'a shrink in place');
+		assert.equal(A.shrink(q, new Layout(200), new Layout(96)), q);
+		assert.equal(A.usableSize(q), 100);
+		assertStamp(A, q, 96, 2, 'shrink in place');
+		let { s, blocks } = audit(A);
+		assert.deepEqual(
+			blocks.filter((b) => b.free && (b.block === p - 4 + 2944 || b.block === q - 4 + 104)).map((b) => b.size),
+			[128, 104],
+			'the tails are free blocks',
+		);
+		// B grows A's block: the old block goes into B's cache.
+		const r = B.realloc(q, 150);
+		assert.notEqual(r, q);
+		assertStamp(B, r, 96, 2, 'B’s grow');
+		assert.equal(listCount(B, classOf(100)), 1);
+		assert.equal(B.malloc(100), q);
+		for (const ptr of [p, q, r, aligned, big, slotless]) B.free(ptr);
+		A.flushCaches();
+		({ s, blocks } = audit(A));
+		assert.equal(s.freeBlocks, 1);
+		assert.equal(s.liveBlocks, 0);
+		assert.deepEqual(A.check(), []);
 	});
 
 	test('Allocator API on a shared heap: grow, growZeroed, shrink, deallocate across objects', () => {
@@ -617,6 +987,41 @@ function orAllocError(f: () => number): number {
 /** For align > 8 the heap may ask for up to need + align + 16; allow twice that slack (as model.test.ts). */
 const alignedNeed = (size: number, align: number) => (align <= 8 ? blockSizeFor(size) : blockSizeFor(size) + 2 * align + MIN_BLOCK);
 
+/** What a heap call needs to know about a block before it is resized. */
+interface OldBlock {
+	ptr: number;
+	header: number;
+	/** Whether the object had a thread slot (a resize never claims one). */
+	slot: boolean;
+}
+const oldBlock = (heap: Heap, ptr: number): OldBlock => ({ ptr, header: headerOf(heap, ptr), slot: heap.threadSlot >= 0 });
+/**
+ * A successful realloc / grow / shrink of `old` to `size` bytes (`align`: 0
+ * for realloc, else the new Layout's) that returned `q` (shared.ts
+ * `resize`): with a slot, small to small and not ALIGNED, the same class
+ * keeps the block as it is and a grow moves through the cache; any shrink
+ * stays in place and splits the tail off.
+ */
+function assertResized(heap: Heap, old: OldBlock, size: number, align: number, q: number, what: string): void {
+	const cur = old.header & SIZE_MASK;
+	const aligned = (old.header & ALIGNED) !== 0;
+	const need = blockSizeFor(aligned ? size + ALIGN_TRAILER_BYTES : size);
+	const fast = old.slot && align <= 8 && !aligned && cur <= CACHE_MAX_BLOCK && need <= CACHE_MAX_BLOCK;
+	if (fast && need <= cur && cacheClassUp(need) === cacheClassDown(cur)) {
+		assert.equal(q, old.ptr, `${what}: same class, same block`);
+		assert.equal(headerOf(heap, q), old.header, `${what}: same class, the block is unchanged`);
+	} else if (need <= cur) {
+		assert.equal(q, old.ptr, `${what}: a shrink stays in place`);
+		assert.ok((headerOf(heap, q) & SIZE_MASK) <= need + 8, `${what}: the tail was split off`);
+	} else if (fast) {
+		// It moves, unless no block of its class was left even with the caches drained (then it grew in place).
+		assert.ok(q !== old.ptr || heap.stats().cachedBlocks === 0, `${what}: a small grow moves through the cache`);
+		assertRounded(heap, q, size, what);
+	}
+	const u = heap.usableSize(q);
+	assert.ok(u >= size && u <= (aligned ? blockSizeFor(size) + 8 : maxUsable(size, 8)), `${what}: usableSize ${u} for ${size}`);
+}
+
 function verify(m: Model, r: Real): void {
 	const heap = r.heaps[0];
 	const { s, blocks } = audit(heap);
@@ -639,8 +1044,8 @@ class Malloc implements Cmd {
 		const p = heap.malloc(this.size);
 		if (p === 0) assertOom(heap, blockSizeFor(this.size), this.toString());
 		else {
+			assertRounded(heap, p, this.size, this.toString());
 			adopt(m, heap, p, this.size, 8, false, this.toString());
-			assert.ok(heap.usableSize(p) >= this.size, 'usableSize below the size asked for');
 		}
 		verify(m, r);
 	}
@@ -655,7 +1060,10 @@ class Calloc implements Cmd {
 		const total = this.count * this.size;
 		const p = heap.calloc(this.count, this.size);
 		if (p === 0) assertOom(heap, blockSizeFor(total), this.toString());
-		else adopt(m, heap, p, total, 8, true, this.toString());
+		else {
+			assertRounded(heap, p, total, this.toString());
+			adopt(m, heap, p, total, 8, true, this.toString());
+		}
 		verify(m, r);
 	}
 	toString = () => `h${this.h}.calloc(${this.count}, ${this.size})`;
@@ -669,7 +1077,11 @@ class AlignedAlloc implements Cmd {
 		const align = 2 ** this.alignLog;
 		const p = heap.alignedAlloc(align, this.size);
 		if (p === 0) assertOom(heap, alignedNeed(this.size, align), this.toString());
-		else adopt(m, heap, p, this.size, align, false, this.toString());
+		else {
+			if (align <= 8) assertRounded(heap, p, this.size, this.toString());
+			else assert.ok(headerOf(heap, p) & ALIGNED, 'an alignment over 8 makes an ALIGNED block');
+			adopt(m, heap, p, this.size, align, false, this.toString());
+		}
 		verify(m, r);
 	}
 	toString = () => `h${this.h}.alignedAlloc(${2 ** this.alignLog}, ${this.size})`;
@@ -718,7 +1130,8 @@ class UsableSize implements Cmd {
 		const heap = r.heaps[this.h];
 		const [p, e] = pick(m, this.idx);
 		const u = heap.usableSize(p);
-		assert.ok(u >= e.size && u <= blockSizeFor(e.size) + 8, `usableSize(${p}) = ${u} for ${e.size}`);
+		const most = e.align <= 8 ? maxUsable(e.size, e.align) : blockSizeFor(e.size) + 8;
+		assert.ok(u >= e.size && u <= most, `usableSize(${p}) = ${u} for ${e.size}`);
 		new Uint8Array(heap.buffer, p + e.size, u - e.size).fill(0xee); // all of it is the caller's
 		verify(m, r);
 	}
@@ -732,6 +1145,7 @@ class Realloc implements Cmd {
 		const heap = r.heaps[this.h];
 		const [p, e] = pick(m, this.idx);
 		const usable = heap.usableSize(p);
+		const old = oldBlock(heap, p);
 		const q = heap.realloc(p, this.size);
 		if (q === 0) {
 			assert.ok(this.size > usable, `${this.toString()} failed although it does not grow`);
@@ -739,6 +1153,7 @@ class Realloc implements Cmd {
 			assert.equal(heap.usableSize(p), usable, 'the old block is untouched');
 		} else {
 			if (this.size <= usable) assert.equal(q, p, 'a shrink stays in place');
+			assertResized(heap, old, this.size, 0, q, this.toString());
 			moved(m, heap, p, e, q, this.size, e.align, e.size, this.toString());
 		}
 		verify(m, r);
@@ -753,7 +1168,10 @@ class ReallocNull implements Cmd {
 		const heap = r.heaps[this.h];
 		const p = heap.realloc(0, this.size);
 		if (p === 0) assertOom(heap, blockSizeFor(this.size), this.toString());
-		else adopt(m, heap, p, this.size, 8, false, this.toString());
+		else {
+			assertRounded(heap, p, this.size, this.toString());
+			adopt(m, heap, p, this.size, 8, false, this.toString());
+		}
 		verify(m, r);
 	}
 	toString = () => `h${this.h}.realloc(0, ${this.size})`;
@@ -794,7 +1212,10 @@ class Allocate implements Cmd {
 		const l = new Layout(this.size, 2 ** this.alignLog);
 		const p = orAllocError(() => (this.zeroed ? heap.allocateZeroed(l) : heap.allocate(l)));
 		if (p === 0) assertOom(heap, alignedNeed(l.size, l.align), this.toString());
-		else adopt(m, heap, p, l.size, l.align, this.zeroed, this.toString());
+		else {
+			if (l.align <= 8) assertRounded(heap, p, l.size, this.toString());
+			adopt(m, heap, p, l.size, l.align, this.zeroed, this.toString());
+		}
 		verify(m, r);
 	}
 	toString = () => `h${this.h}.${this.zeroed ? 'allocateZeroed' : 'allocate'}(Layout(${this.size}, ${2 ** this.alignLog}))`;
@@ -821,6 +1242,7 @@ class Resize implements Cmd {
 		const size = this.kind === 'shrink' ? this.amount % (e.size + 1) : e.size + this.amount;
 		const oldL = new Layout(e.size, e.align);
 		const newL = new Layout(size, e.align);
+		const old = oldBlock(heap, p);
 		const q = orAllocError(() => heap[this.kind](p, oldL, newL));
 		if (q === 0) {
 			assert.notEqual(this.kind, 'shrink', 'a shrink to the same alignment cannot fail');
@@ -829,6 +1251,7 @@ class Resize implements Cmd {
 		} else {
 			if (this.kind === 'shrink') assert.equal(q, p, 'shrink stays in place');
 			if (this.kind === 'growZeroed') assertZero(heap, q, e.size, size, this.toString());
+			assertResized(heap, old, size, e.align, q, this.toString());
 			moved(m, heap, p, e, q, size, e.align, this.kind === 'shrink' ? size : e.size, this.toString());
 		}
 		verify(m, r);
@@ -902,37 +1325,65 @@ describe('churn: many small blocks passed between objects', () => {
 		const s0 = heaps[0].stats();
 		const m: Model = { live: new Map(), stamps: 0, stale: new Set() };
 		const any = () => heaps[Math.floor(rnd() * heaps.length)];
-		// Few classes, so single lists pass CACHE_LIMIT; now and then a large block.
+		// Few classes, so single lists pass their cacheLimit; now and then a larger block (up to 3300 bytes:
+		// cached too, rounded to its class, in lists of 8 to 60 blocks).
 		const size = () => (rnd() < 0.05 ? 300 + Math.floor(rnd() * 3000) : [12, 20, 44, 60, 250][Math.floor(rnd() * 5)]);
-		let maxCached = 0;
+		// Every list count is followed: a hit pops one, a free pushes one, a push over the limit trims to half.
+		const seen = { hits: 0, refills: 0, pushes: 0, trims: 0 };
 		let ooms = 0;
 		for (let step = 0; step < 4000; step++) {
-			const h = any();
 			const x = rnd();
 			const want = m.live.size < 150 ? 0.55 : 0.4;
+			// heaps[0] frees more than it allocates, so its lists fill up to their limits.
+			const h = x >= want && rnd() < 0.7 ? heaps[0] : any();
 			if (x < want || m.live.size === 0) {
 				const n = size();
+				const c = h.threadSlot >= 0 ? classOf(n) : -1;
+				const before = c >= 0 ? listCount(h, c) : 0;
 				const p = h.malloc(n);
 				if (p === 0) {
 					ooms++;
 					assertOom(h, blockSizeFor(n), `malloc(${n})`);
-				} else adopt(m, h, p, n, 8, false, `malloc(${n})`);
+				} else {
+					assertRounded(h, p, n, `malloc(${n})`);
+					adopt(m, h, p, n, 8, false, `malloc(${n})`);
+					const after = c >= 0 ? listCount(h, c) : 0;
+					if (c >= 0 && before > 0) {
+						assert.equal(after, before - 1, `malloc(${n}): a hit pops one block`);
+						seen.hits++;
+					} else if (c >= 0) {
+						// A batch: the rest of it cached (less a remainder piece filed elsewhere).
+						assert.ok(after <= cacheBatch(c) - 1, `malloc(${n}): ${after} blocks cached by a refill`);
+						if (after === cacheBatch(c) - 1) seen.refills++;
+					}
+				}
 			} else {
 				const [p, e] = pick(m, Math.floor(rnd() * 1e6));
 				if (x < 0.95) {
+					const bs = h.usableSize(p) + HEADER_BYTES;
+					const c = h.threadSlot >= 0 && bs <= CACHE_MAX_BLOCK ? cacheClassDown(bs) : -1;
+					const before = c >= 0 ? listCount(h, c) : 0;
 					h.free(p);
 					drop(m, p);
+					if (c >= 0) {
+						const trim = before === cacheLimit(c);
+						assert.equal(listCount(h, c), trim ? cacheLimit(c) >>> 1 : before + 1, `free of a ${bs}-byte block, list at ${before}`);
+						seen[trim ? 'trims' : 'pushes']++;
+					}
 				} else {
 					const n = size();
+					const old = oldBlock(h, p);
 					const q = h.realloc(p, n);
 					if (q === 0) ooms++;
-					else moved(m, h, p, e, q, n, 8, e.size, `realloc(${p}, ${n})`);
+					else {
+						assertResized(h, old, n, 0, q, `realloc(${p}, ${n})`);
+						moved(m, h, p, e, q, n, 8, e.size, `realloc(${p}, ${n})`);
+					}
 				}
 			}
-			if (step % 16 === 0) maxCached = Math.max(maxCached, heaps[0].stats().cachedBlocks);
 			if (step % 200 === 199) verify(m, { heaps });
 		}
-		assert.ok(maxCached > CACHE_LIMIT, `the caches held up to ${maxCached} blocks`);
+		assert.ok(seen.hits > 500 && seen.refills > 20 && seen.pushes > 500 && seen.trims > 5, `the caches worked: ${JSON.stringify(seen)}`);
 		assert.equal(ooms, 0, 'the heap is big enough for this churn');
 		verify(m, { heaps });
 		for (const p of [...m.live.keys()]) {
@@ -950,23 +1401,30 @@ describe('churn: many small blocks passed between objects', () => {
 // ─── 4. Misuse on a shared heap ───────────────────────────────────────────
 
 describe('misuse on a shared heap: typed error, buffer unchanged', () => {
-	/** A and B on one SAB, six stamped 60-byte blocks, a large one, some cached and freed blocks. */
+	/**
+	 * A and B on one SAB, six stamped 60-byte blocks, a large one, a cached
+	 * one and a freed one (large blocks: over CACHE_MAX_BLOCK, never cached).
+	 */
 	function fixture() {
 		const { A, others } = sharedHeaps(128 * KiB, 1);
 		const [B] = others;
+		assert.equal(B.threadSlot, 1, 'both have slots');
 		const p = Array.from({ length: 6 }, () => A.malloc(60));
-		const big = A.malloc(3000);
+		const big = A.malloc(5000);
 		const cachedPtr = A.malloc(60);
-		const freedBig = B.malloc(2000);
-		const bigNeighbour = A.malloc(500); // keeps freedBig from merging into the tail
+		const freedBig = B.malloc(6000);
+		const bigNeighbour = A.malloc(4500); // keeps freedBig from merging into the tail
 		B.free(cachedPtr); // in B's cache
 		A.free(freedBig); // back in the free lists
 		const live = new Map<number, [number, number]>(); // ptr → [size, stamp]
 		p.forEach((ptr, i) => live.set(ptr, [60, 40 * i]));
-		live.set(big, [3000, 400]);
-		live.set(bigNeighbour, [500, 600]);
+		live.set(big, [5000, 400]);
+		live.set(bigNeighbour, [4500, 600]);
 		for (const [ptr, [n, s]] of live) stamp(A, ptr, n, s);
-		const table = ([...A.blocks()].find((b) => b.internal) as BlockInfo).ptr;
+		const blocks = [...A.blocks()];
+		const table = (blocks.find((b) => b.internal) as BlockInfo).ptr;
+		assert.equal(blocks.find((b) => b.ptr === cachedPtr)?.cached, true);
+		assert.equal(blocks.find((b) => b.ptr === freedBig)?.free, true);
 		return { A, B, p, big, cachedPtr, freedBig, live, table };
 	}
 	type Fx = ReturnType<typeof fixture>;
@@ -1008,7 +1466,8 @@ describe('misuse on a shared heap: typed error, buffer unchanged', () => {
 		['NaN', () => Number.NaN, ['INVALID_POINTER']],
 		['the thread table', (fx) => fx.table, ['INVALID_POINTER']],
 		['a freed large block', (fx) => fx.freedBig, ['DOUBLE_FREE']],
-		['a cached block', (fx) => fx.cachedPtr, ['DOUBLE_FREE', 'INVALID_POINTER']],
+		// A cached block keeps an allocated header (no FREE flag) and its bit is clear.
+		['a cached block', (fx) => fx.cachedPtr, ['INVALID_POINTER']],
 	];
 	for (const [opName, op] of OPS) {
 		test(`${opName} of a bad pointer, through either object`, () => {
@@ -1076,7 +1535,7 @@ describe('misuse on a shared heap: typed error, buffer unchanged', () => {
 		const { A, B, p, live } = fx;
 		A.free(p[3]);
 		live.delete(p[3]);
-		rejects(fx, B, () => B.free(p[3]), ['DOUBLE_FREE', 'INVALID_POINTER'], 'B frees what A freed');
+		rejects(fx, B, () => B.free(p[3]), ['INVALID_POINTER'], 'B frees what A freed (and cached)');
 		B.free(fx.big);
 		live.delete(fx.big);
 		rejects(fx, A, () => A.free(fx.big), ['DOUBLE_FREE'], 'A frees what B freed');
@@ -1184,11 +1643,12 @@ describe('recover after a worker died, LOCK_TIMEOUT', () => {
 		holdLock(A, slotLockWord(A, bSlot), bSlot);
 		timesOut(() => A.check(), bSlot, 50);
 		assert.equal(A.flushCaches(), aCached, 'only the idle caches are drained');
-		assert.ok(A.malloc(1000) !== 0, 'the heap lock is free');
+		assert.equal(listCount(A, classOf(1000)), 0);
+		assert.ok(A.malloc(1000) !== 0, 'the heap lock is free: A refilled its list');
 		const report = A.recover(77);
 		assert.deepEqual(report, { slots: 1, locksTaken: 1, cachedReturned: bCached, leakedBlocks: 0, rebuilt: true });
 		assert.deepEqual(A.check(), []);
-		assert.equal(audit(A).s.cachedBlocks, 0);
+		assert.equal(audit(A).s.cachedBlocks, refillOf(1000), 'A’s cache is only the rest of that batch');
 		intact(A, live, 'after recover');
 	});
 
@@ -1203,7 +1663,10 @@ describe('recover after a worker died, LOCK_TIMEOUT', () => {
 		assert.equal(noSlot.threadSlot, -1, 'four slots, all taken');
 		holdLock(A, slotLockWord(A, Y2.threadSlot), Y2.threadSlot);
 		const report = noSlot.recover(50);
-		assert.deepEqual(report, { slots: 2, locksTaken: 1, cachedReturned: 2 * CACHE_BATCH, leakedBlocks: 0, rebuilt: true });
+		// Each cached the block it freed and the rest of its batch.
+		const returned = cacheBatch(classOf(10)) + cacheBatch(classOf(100));
+		assert.equal(returned, 32);
+		assert.deepEqual(report, { slots: 2, locksTaken: 1, cachedReturned: returned, leakedBlocks: 0, rebuilt: true });
 		assert.deepEqual(noSlot.check(), []);
 		intact(noSlot, live, 'after recover');
 		assert.equal(Heap.attach(A.buffer).threadSlot, Math.min(Y1.threadSlot, Y2.threadSlot), 'their slots are free');
@@ -1248,12 +1711,12 @@ describe('recover after a worker died, LOCK_TIMEOUT', () => {
 
 	test('a half-done free: a block marked free but not merged with its free neighbour → merged', () => {
 		const { A, B, live, put, bCachedBytes } = scene();
-		// x | y | z adjacent, large (never cached); x already free.
-		const x = put(A, 600);
-		const y = put(A, 600);
-		const z = put(A, 600);
-		assert.equal(y - x, 608);
-		assert.equal(z - y, 608);
+		// x | y | z adjacent, large (over CACHE_MAX_BLOCK: never cached); x already free.
+		const x = put(A, 5000);
+		const y = put(A, 5000);
+		const z = put(A, 5000);
+		assert.equal(y - x, 5008);
+		assert.equal(z - y, 5008);
 		A.free(x);
 		live.delete(x);
 		const freeBefore = audit(A).s.freeBytes;
@@ -1267,8 +1730,8 @@ describe('recover after a worker died, LOCK_TIMEOUT', () => {
 		assert.deepEqual(A.check(), []);
 		const { s, blocks } = audit(A);
 		const merged = blocks.find((b) => b.ptr === x) as BlockInfo;
-		assert.ok(merged.free && merged.size === 1216, 'x and y are one free block');
-		assert.equal(s.freeBytes, freeBefore + 608 + bCachedBytes, 'y and B’s cache are free bytes now');
+		assert.ok(merged.free && merged.size === 2 * 5008, 'x and y are one free block');
+		assert.equal(s.freeBytes, freeBefore + 5008 + bCachedBytes, 'y and B’s cache are free bytes now');
 		throwsCode(() => A.usableSize(y), 'DOUBLE_FREE'); // the stale F header names it
 		intact(A, live, 'after the rebuild');
 		assert.equal(live.has(z), true);
@@ -1283,7 +1746,8 @@ describe('recover after a worker died, LOCK_TIMEOUT', () => {
 		const report = A.recover(77);
 		assert.equal(report.leakedBlocks, 1);
 		assert.deepEqual(A.check(), []);
-		assert.equal(A.usableSize(victim), 3004, 'the block is live again');
+		assert.equal(A.usableSize(victim), classUsable(3000), 'the block is live again, the size of its class');
+		assert.equal(classUsable(3000), 3068);
 		intact(A, live, 'after the rebuild');
 		stillWorks(A, live);
 	});
@@ -1330,12 +1794,58 @@ describe('recover after a worker died, LOCK_TIMEOUT', () => {
 
 		() => {
 			const { A, B } = scene();
-			const big = A.malloc(1000);
+			const big = A.malloc(5000); // over CACHE_MAX_BLOCK: its free needs the heap lock
 			holdLock(A, heapLockWord(A), B.threadSlot);
 			timesOut(() => A.free(big), B.threadSlot, 50);
 			Atomics.store(new Int32Array(A.buffer), heapLockWord(A), 0); // the holder was only slow
 			assert.deepEqual(A.check(), []);
-			assert.equal(A.usableSize(big), 1004);
+			assert.equal(A.usableSize(big), 5004);
+			A.free(big);
+			assert.equal(audit(A).blocks.find((b) => b.ptr === big)?.free, true);
+		},
+	);
+
+	test(
+		'a free or small grow that pushes a list over its limit while the heap lock is held: it either goes through or changes nothing',
+		() => {
+			for (const op of ['free', 'realloc'] as const) {
+				const { A, B } = scene();
+				const c = classOf(16);
+				const limit = cacheLimit(c);
+				const ps = Array.from({ length: limit + 1 }, () => A.malloc(16));
+				A.flushCaches();
+				A.free(A.malloc(100)); // a grow to 100 bytes is a cache hit
+				ps.slice(0, limit).forEach((p) => A.free(p)); // the 24-byte list is at its limit
+				const p = ps[limit];
+				stamp(A, p, 16, 5);
+				const live = A.stats().liveBlocks;
+				holdLock(A, heapLockWord(A), B.threadSlot);
+				let out = 0;
+				let threw = false;
+				try {
+					if (op === 'free') A.free(p);
+					else out = A.realloc(p, 100);
+				} catch (e) {
+					assert.ok(e instanceof HeapError && e.code === 'LOCK_TIMEOUT', String(e));
+					threw = true;
+				}
+				Atomics.store(new Int32Array(A.buffer), heapLockWord(A), 0);
+				assert.deepEqual(A.check(), []);
+				if (threw) {
+					let usable = -1;
+					try {
+						usable = A.usableSize(p);
+					} catch {
+						// not live: reported below
+					}
+					assert.equal(usable, 20, `${op} threw: the pointer must still be live`);
+					assertStamp(A, p, 16, 5, `${op} threw`);
+					assert.equal(A.stats().liveBlocks, live, `${op} threw: no block may have been allocated`);
+				} else if (op === 'realloc') {
+					assertStamp(A, out, 16, 5, 'realloc went through');
+					assert.equal(A.stats().liveBlocks, live);
+				} else assert.equal(A.stats().liveBlocks, live - 1);
+			}
 		},
 	);
 });
