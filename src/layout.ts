@@ -289,7 +289,7 @@ export const SLOT_WORDS = S_HEADS + 2 * CACHE_CLASSES + 2;
 /** Offset of the cache link in a cached block (its first payload word). */
 export const CACHE_NEXT = 4;
 /** Bytes of one size class a cache list holds before half of it goes back. */
-const CACHE_LIST_BYTES = 16384;
+const CACHE_LIST_BYTES = 32768;
 
 /** Block size of cache class `c`: the smallest block its list holds. */
 export function cacheClassSize(c: number): number {

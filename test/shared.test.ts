@@ -660,12 +660,13 @@ describe('thread caches', () => {
 	});
 
 	test('a list over cacheLimit sends half of it back to the heap (limits 64 down to 8 blocks)', () => {
-		// [size, its class's limit]: 16 KiB of blocks per list, clamped to [8, 64]
+		// [size, its class's limit]: 32 KiB of blocks per list, clamped to [8, 64]
 		for (const [size, limit] of [
 			[16, 64],
 			[252, 64],
-			[300, 53],
-			[1000, 16],
+			[600, 53],
+			[1000, 32],
+			[2000, 16],
 			[4092, 8],
 		]) {
 			const { A } = sharedHeaps(256 * KiB, 0);
@@ -756,9 +757,9 @@ describe('thread caches', () => {
 		assert.equal(blocks.find((b) => b.ptr === p)?.cached, true);
 		const qb = blocks.find((b) => b.ptr === q) as BlockInfo;
 		assert.ok(!qb.cached && !qb.free && !qb.internal, 'a live block has no flag');
-		// A's two batches (15 blocks of 104 bytes, 1 of 2048) and the one B freed.
+		// A's two batches (15 blocks of 104 bytes, 3 of 2048) and the one B freed.
 		const want = refillOf(100) + refillOf(2000) + 1;
-		assert.equal(want, 15 + 1 + 1);
+		assert.equal(want, 15 + 3 + 1);
 		assert.equal(s.cachedBlocks, want);
 		assert.equal(blocks.filter((b) => b.cached).length, want);
 		assert.equal(qb.size, 2048, 'q was rounded up to its class');
