@@ -312,9 +312,10 @@ export function cacheClassDown(size: number): number {
 	const j = (size - (CACHE_EXACT_MAX << k)) >>> (k + CACHE_SUB_BITS);
 	return EXACT_CLASSES + (k << CACHE_SUB_BITS) + j - 1;
 }
+const CACHE_LIMITS = Uint8Array.from({ length: CACHE_CLASSES }, (_, c) => Math.max(8, Math.min(64, CACHE_LIST_BYTES / cacheClassSize(c))));
 /** Blocks list `c` holds before half of it goes back to the heap (8 to 64). */
 export function cacheLimit(c: number): number {
-	return Math.max(8, Math.min(64, CACHE_LIST_BYTES / cacheClassSize(c))) | 0;
+	return CACHE_LIMITS[c];
 }
 /** Blocks a cache miss on class `c` takes from the heap at once, the caller's included. */
 export function cacheBatch(c: number): number {

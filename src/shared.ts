@@ -124,6 +124,10 @@ export class SharedState {
 	readonly heap: Heap;
 	/** Int32 view of the whole buffer, for Atomics. */
 	i32: Int32Array;
+	/** The heap's u32 view (kept here so the fast paths read one field). */
+	private u32: Uint32Array;
+	/** Word index of the root's GROWTHS. */
+	private readonly growthsW: number;
 	/** This object's thread slot, −1 when it has none. */
 	slot = -1;
 	/** Word index of the slot. */
@@ -146,6 +150,8 @@ export class SharedState {
 	constructor(heap: Heap, fresh: boolean, threads: number | undefined, timeout: number | undefined, owner: number | undefined) {
 		this.heap = heap;
 		this.i32 = new Int32Array(heap._buffer, 0, heap._buffer.byteLength >>> 2);
+		this.u32 = heap._m;
+		this.growthsW = heap._root + R_GROWTHS;
 		this.lockW = heap._root + R_LOCK;
 		this.timeout = timeout ?? DEFAULT_LOCK_TIMEOUT;
 		this.owner = owner ?? 0;
@@ -194,6 +200,7 @@ export class SharedState {
 	/** Re-makes the Int32 view after the heap's views were re-bound. */
 	rebind(buffer: ArrayBuffer | SharedArrayBuffer): void {
 		this.i32 = new Int32Array(buffer, 0, buffer.byteLength >>> 2);
+		this.u32 = this.heap._m;
 	}
 
 	/**
@@ -201,11 +208,10 @@ export class SharedState {
 	 * whose acquisition makes the grower's writes visible).
 	 */
 	follow(): void {
-		const heap = this.heap;
-		const g = heap._m[heap._root + R_GROWTHS];
-		if (g !== this.growthsSeen) {
+		if (this.u32[this.growthsW] !== this.growthsSeen) {
+			const heap = this.heap;
 			heap._refreshViews();
-			this.growthsSeen = heap._m[heap._root + R_GROWTHS];
+			this.growthsSeen = heap._m[this.growthsW];
 		}
 	}
 
