@@ -72,6 +72,28 @@ export function setPrevFree(m: Uint32Array, block: number, prev: number): void {
 	m[(block + BLOCK_PREV_FREE) >>> 2] = prev;
 }
 
+// Shared heaps: a block's owner may shrink its header (shared.ts) while the
+// heap lock's holder flips that header's PREV_FREE bit, so both sides change
+// such a header with one atomic read-modify-write. `a` is an Int32Array over
+// the same buffer as `m`.
+
+/** Sets the PREV_FREE-style `bits` in the header of `block` atomically. */
+export function orHeaderAtomic(a: Int32Array, block: number, bits: number): void {
+	Atomics.or(a, block >>> 2, bits);
+}
+/** Clears `bits` in the header of `block` atomically. */
+export function andNotHeaderAtomic(a: Int32Array, block: number, bits: number): void {
+	Atomics.and(a, block >>> 2, ~bits);
+}
+/** Gives allocated `block` a new size, keeping whatever flag bits its header has at that instant. */
+export function resizeHeaderAtomic(a: Int32Array, block: number, size: number): void {
+	const i = block >>> 2;
+	for (;;) {
+		const h = Atomics.load(a, i);
+		if (Atomics.compareExchange(a, i, h, size | (h & FLAG_MASK)) === h) return;
+	}
+}
+
 /** Reads root word `field` (an R_* index) of the heap rooted at word `root`. */
 export function rootGet(m: Uint32Array, root: number, field: number): number {
 	return m[root + field];

@@ -24,7 +24,9 @@ import { granuleOf, isMarked, mark, unmark } from './bitmap.js';
 import { SharedState, checkSharedOptions, isSharedBuffer } from './shared.js';
 import {
 	alignTrailer,
+	andNotHeaderAtomic,
 	blockOf,
+	orHeaderAtomic,
 	footer,
 	header,
 	prevFreeSize,
@@ -570,6 +572,21 @@ export class Heap {
 		else this._sync.unmark(ptr);
 	}
 
+	/**
+	 * @internal Sets the PREV_FREE bit of `block`: the block before it became
+	 * free. On shared memory atomically, since `block` may be an allocated
+	 * block its owner is shrinking without the heap lock (shared.ts).
+	 */
+	_setPrevFree(block: number): void {
+		if (this._sync === null) setHeader(this._m, block, header(this._m, block) | PREV_FREE);
+		else orHeaderAtomic(this._sync.i32, block, PREV_FREE);
+	}
+	/** @internal Clears the PREV_FREE bit of `block` (see `_setPrevFree`). */
+	_clearPrevFree(block: number): void {
+		if (this._sync === null) setHeader(this._m, block, header(this._m, block) & ~PREV_FREE);
+		else andNotHeaderAtomic(this._sync.i32, block, PREV_FREE);
+	}
+
 	/** Marks new allocated block `block` of `size` bytes and counts it; returns its payload. */
 	private _countAllocated(block: number, size: number): number {
 		const m = this._m;
@@ -602,8 +619,7 @@ export class Heap {
 			return need;
 		}
 		setHeader(m, block, size | flags);
-		const next = block + size;
-		setHeader(m, next, header(m, next) & ~PREV_FREE);
+		this._clearPrevFree(block + size);
 		rootAdd(m, root, R_FREE_BYTES, -size);
 		rootAdd(m, root, R_FREE_BLOCKS, -1);
 		return size;
@@ -702,8 +718,7 @@ export class Heap {
 		}
 		setHeader(m, block, size | FREE);
 		setFooter(m, block, size);
-		const after = block + size;
-		setHeader(m, after, header(m, after) | PREV_FREE);
+		this._setPrevFree(block + size);
 		const li = mappingInsert(size);
 		if (linked !== 0 && mappingInsert(linkedSize) === li) {
 			if (linked !== block) replaceFree(m, root, linked, block, li);

@@ -241,7 +241,12 @@ export function blockSizeFor(size: number): number {
  *   2         OWNER          the tag given to attach (0 = none), for recover()
  *   3         CACHED_BYTES   Σ block sizes of the cached blocks
  *   4         CACHED_BLOCKS  number of cached blocks
- *   5-7       reserved, 0
+ *   5         SPLITS         blocks this slot's owner split in two without the
+ *                            heap lock (a shrinking realloc): the root's
+ *                            LIVE_BLOCKS is that many short and USED_BYTES
+ *                            4 bytes a split too high, until the next time
+ *                            the slot and the heap lock are held together
+ *   6-7       reserved, 0
  *   8 + 2c    HEAD[c]        first cached block of class c (0 = empty)
  *   9 + 2c    COUNT[c]       blocks in list c
  * ```
@@ -274,6 +279,7 @@ export const S_LOCK = 1;
 export const S_OWNER = 2;
 export const S_CACHED_BYTES = 3;
 export const S_CACHED_BLOCKS = 4;
+export const S_SPLITS = 5;
 export const S_HEADS = 8;
 /** Largest block size with an exact cache class. */
 export const CACHE_EXACT_MAX = 256;

@@ -63,8 +63,7 @@ export function resizeBlock(heap: Heap, block: number, size: number, align: numb
 		if ((nh & FREE) !== 0 && cur + ns >= need) {
 			removeFree(m, root, next, ns);
 			setHeader(m, block, (cur + ns) | (h & (PREV_FREE | ALIGNED)));
-			const after = next + ns;
-			setHeader(m, after, header(m, after) & ~PREV_FREE);
+			heap._clearPrevFree(next + ns);
 			rootAdd(m, root, R_FREE_BYTES, -ns);
 			rootAdd(m, root, R_FREE_BLOCKS, -1);
 			rootAdd(m, root, R_USED_BYTES, ns);
@@ -112,8 +111,7 @@ function slideBack(heap: Heap, block: number, need: number, align: number, keep:
 	heap._unmark(ptr);
 	heap._mark(out);
 	setHeader(m, prev, total | (h & ALIGNED));
-	const after = prev + total;
-	setHeader(m, after, header(m, after) & ~PREV_FREE);
+	heap._clearPrevFree(prev + total);
 	rootAdd(m, root, R_FREE_BYTES, -(ps + ns));
 	rootAdd(m, root, R_FREE_BLOCKS, ns !== 0 ? -2 : -1);
 	rootAdd(m, root, R_USED_BYTES, ps + ns);

@@ -38,7 +38,7 @@
  */
 import type { BlockInfo, HeapStats, RecoverReport, Violation } from './api.js';
 import { granuleOf, markAtomic, testAndUnmark, unmarkAtomic } from './bitmap.js';
-import { blockOf, header, ptrOf, rootAdd, rootGet, rootSet, setHeader, sizeOf } from './block.js';
+import { blockOf, header, ptrOf, resizeHeaderAtomic, rootAdd, rootGet, rootSet, setHeader, sizeOf } from './block.js';
 import { checkHeap } from './check.js';
 import { heapError } from './errors.js';
 import type { Heap } from './heap.js';
@@ -61,6 +61,7 @@ import {
 	SLOT_WORDS,
 	ALIGN,
 	MAX_PAYLOAD,
+	MIN_BLOCK,
 	PREV_FREE,
 	blockSizeFor,
 	cacheBatch,
@@ -71,7 +72,7 @@ import {
 } from './layout.js';
 import { rebuildHeap } from './repair.js';
 import { readStats } from './stats.js';
-import { cachePop, cachePush, cacheCount, cachedBlocks, cachedBytes, cachedList, claimSlot, clearSlot, releaseSlot, slotClaimed, slotOwner, slotWord } from './threads.js';
+import { addSplit, takeSplits, cachePop, cachePush, cacheCount, cachedBlocks, cachedBytes, cachedList, claimSlot, clearSlot, releaseSlot, slotClaimed, slotOwner, slotWord } from './threads.js';
 import { growRegion } from './grow.js';
 import { lock, takeOver, tryLock, unlock } from './sync.js';
 import { walk } from './walk.js';
@@ -197,6 +198,15 @@ export class SharedState {
 		this.id = s + 1;
 	}
 
+	/** With the heap lock and slot `w`'s lock held: moves its SPLITS count into the root counters. */
+	private foldSplits(w: number): void {
+		const m = this.heap._m;
+		const n = takeSplits(m, w);
+		if (n === 0) return;
+		rootAdd(m, this.heap._root, R_LIVE_BLOCKS, n);
+		rootAdd(m, this.heap._root, R_USED_BYTES, -n * HEADER_BYTES);
+	}
+
 	/** Re-makes the Int32 view after the heap's views were re-bound. */
 	rebind(buffer: ArrayBuffer | SharedArrayBuffer): void {
 		this.i32 = new Int32Array(buffer, 0, buffer.byteLength >>> 2);
@@ -252,6 +262,7 @@ export class SharedState {
 			this.lockSlots(op);
 			try {
 				this.follow();
+				for (let s = 0; s < this.slots; s++) this.foldSplits(slotWord(this.table, s));
 				return f();
 			} finally {
 				this.unlockSlots();
@@ -347,6 +358,7 @@ export class SharedState {
 			}
 			this.lockSlot('malloc');
 			try {
+				this.foldSplits(this.slotW);
 				this.cut(blockOf(ptr), size, pieces);
 			} finally {
 				this.unlockSlot();
@@ -437,7 +449,7 @@ export class SharedState {
 			this.lockHeap('free');
 		} catch (e) {
 			// A claimed block that is not cached stays live.
-			this.mark(ptr);
+			this.markLocked(ptr);
 			throw e;
 		}
 		try {
@@ -477,6 +489,7 @@ export class SharedState {
 		const m = heap._m;
 		this.lockSlot('free');
 		try {
+			this.foldSplits(this.slotW);
 			for (let n = cacheCount(m, this.slotW, c); n > cacheLimit(c) >>> 1; n--) {
 				const block = cachePop(m, this.slotW, c);
 				if (block === 0) break;
@@ -494,33 +507,38 @@ export class SharedState {
 		if (this.slot >= 0 && align <= ALIGN && need !== 0 && need <= CACHE_MAX_BLOCK) {
 			// Small to small: through the caches, without the heap lock.
 			let block = 0;
+			let h = 0;
+			let over = -2;
 			this.lockSlot(op);
 			try {
 				block = this.claimLive(op, ptr);
+				if (heap.debug !== 0) heap._debugBlock(op, block);
+				h = header(heap._m, block);
+				if ((h & ALIGNED) === 0 && sizeOf(h) <= CACHE_MAX_BLOCK && need <= sizeOf(h)) {
+					// A shrink stays in place: in the same class as it is, else
+					// split, with the tail going to this slot's cache.
+					over = cacheClassUp(need) === cacheClassDown(sizeOf(h)) ? -1 : this.split(block, sizeOf(h), need);
+					this.mark(ptr);
+				}
 			} finally {
 				this.unlockSlot();
 			}
-			if (heap.debug !== 0) heap._debugBlock(op, block);
-			const h = header(heap._m, block);
-			const cur = sizeOf(h);
-			if ((h & ALIGNED) === 0 && cur <= CACHE_MAX_BLOCK) {
-				if (need <= cur && cacheClassUp(need) === cacheClassDown(cur)) {
-					this.mark(ptr);
-					return ptr;
-				}
-				// A shrink stays in place (resizeClaimed splits the tail off); a grow moves.
-				if (need <= cur) return this.resizeClaimed(op, block, ptr, size, align, keep);
+			if (over !== -2) {
+				if (over >= 0) this.trimSoon(over);
+				return ptr;
+			}
+			if ((h & ALIGNED) === 0 && sizeOf(h) <= CACHE_MAX_BLOCK) {
+				// A grow moves: a block from the cache, then the old one goes there.
 				let out: number;
 				try {
 					out = this.alloc(need);
 				} catch (e) {
-					this.mark(ptr);
+					this.markLocked(ptr);
 					throw e;
 				}
 				if (out !== 0) {
-					heap._u8.copyWithin(out, ptr, ptr + Math.min(keep, cur - HEADER_BYTES));
+					heap._u8.copyWithin(out, ptr, ptr + Math.min(keep, sizeOf(h) - HEADER_BYTES));
 					this.lockSlot(op);
-					let over = -1;
 					try {
 						over = this.cache(block, h);
 					} finally {
@@ -543,12 +561,50 @@ export class SharedState {
 		return this.resizeLocked(op, block, ptr, size, align, keep);
 	}
 
+	/**
+	 * With this slot's lock held: shrinks claimed block `block` of `cur` ≤
+	 * CACHE_MAX_BLOCK bytes (not ALIGNED) to `need` bytes in place without the
+	 * heap lock, when the tail makes a block: the tail becomes an allocated
+	 * block of its own in this slot's cache. The tail's header is written
+	 * before the block's shrinks (the walk stays whole), and the block's
+	 * header changes atomically because the heap lock's holder may be
+	 * flipping its PREV_FREE bit at that moment. The root counters learn of
+	 * the new block through the slot's SPLITS count. Returns what `cache`
+	 * returns for the tail, or −1 when there is no tail.
+	 */
+	private split(block: number, cur: number, need: number): number {
+		const rest = cur - need;
+		if (rest < MIN_BLOCK) return -1;
+		const m = this.heap._m;
+		const tail = block + need;
+		setHeader(m, tail, rest);
+		resizeHeaderAtomic(this.i32, block, need);
+		addSplit(m, this.slotW);
+		return this.cache(tail, rest);
+	}
+
+	/**
+	 * Sets `ptr`'s bit back after a call that claimed it failed to take a
+	 * lock, itself with a lock held (the bitmap may move while none is).
+	 */
+	private markLocked(ptr: number): void {
+		if (this.slot >= 0) {
+			this.lockSlot('free');
+			this.mark(ptr);
+			this.unlockSlot();
+		} else {
+			this.lockHeap('free');
+			this.mark(ptr);
+			this.unlockHeap();
+		}
+	}
+
 	/** `resize` of claimed block `block`, taking the heap lock (the bit goes back if it cannot). */
 	private resizeClaimed(op: string, block: number, ptr: number, size: number, align: number, keep: number): number {
 		try {
 			this.lockHeap(op);
 		} catch (e) {
-			this.mark(ptr);
+			this.markLocked(ptr);
 			throw e;
 		}
 		return this.resizeLocked(op, block, ptr, size, align, keep);
@@ -595,6 +651,7 @@ export class SharedState {
 		const heap = this.heap;
 		const m = heap._m;
 		let n = 0;
+		this.foldSplits(w);
 		for (let c = 0; c < CACHE_CLASSES; c++) {
 			for (let b = cachePop(m, w, c); b !== 0; b = cachePop(m, w, c)) {
 				heap._freeBlock(b);
@@ -769,6 +826,8 @@ export class SharedState {
 		for (let s = 0; s < this.slots; s++) {
 			const w = slotWord(this.table, s);
 			const isDead = dead.includes(s);
+			// The rebuild counts every block from the headers.
+			takeSplits(m, w);
 			// cachedList ends a list at its first bad entry; the other lists still count.
 			for (const e of cachedList(m, w, heap._blocksStart, heap._sentinel)) {
 				if (e.ok) (isDead ? release : keep).add(e.block);

@@ -22,6 +22,7 @@ import {
 	S_CACHED_BYTES,
 	S_HEADS,
 	S_OWNER,
+	S_SPLITS,
 	S_STATE,
 	SLOT_WORDS,
 	cacheClassDown,
@@ -112,6 +113,17 @@ export function* cachedList(m: Uint32Array, w: number, lo: number, hi: number): 
 			n--;
 		}
 	}
+}
+
+/** Counts one block split off without the heap lock in slot `w`. */
+export function addSplit(m: Uint32Array, w: number): void {
+	m[w + S_SPLITS]++;
+}
+/** Splits counted in slot `w` since the last call; resets the count. */
+export function takeSplits(m: Uint32Array, w: number): number {
+	const n = m[w + S_SPLITS];
+	m[w + S_SPLITS] = 0;
+	return n;
 }
 
 /** Empties every list of slot `w` (the blocks must be accounted for by the caller). */

@@ -766,7 +766,7 @@ describe('thread caches', () => {
 		assert.deepEqual([...A.walk()], blocks, 'walk() is blocks()');
 	});
 
-	test('small realloc: same class in place, a shrink in place under the heap lock, a grow through the cache', () => {
+	test('small realloc: same class in place, a shrink split in place without the heap lock, a grow through the cache', () => {
 		const { A, others } = sharedHeaps(256 * KiB, 2, { threads: 2, lockTimeout: 20 });
 		const [B, C] = others;
 		assert.equal(C.threadSlot, -1, 'C has no slot');
@@ -797,11 +797,22 @@ describe('thread caches', () => {
 		assert.equal(A.grow(p, new Layout(2941), new Layout(3068)), p);
 		assert.equal(A.shrink(p, new Layout(3068), new Layout(2941)), p);
 		assertBytesUnchanged(A, before, 'a same-class realloc');
-		// 2940 bytes is a 2944-byte block, another class: a shrink, which takes the heap lock.
+		// 2940 bytes is a 2944-byte block, another class: a shrink, split in place
+		// without the heap lock; the 128-byte tail goes into A's cache.
 		assert.notEqual(classOf(2940), classOf(2941));
-		held(() => A.realloc(p, 2940), 'a shrink that timed out');
-		assert.equal(A.usableSize(p), 3068);
-		assertStamp(A, p, 3000, 1, 'after the timeout');
+		const c128 = classOf(124);
+		const n128 = listCount(A, c128);
+		assert.equal(A.realloc(p, 2940), p);
+		assert.equal(A.usableSize(p), 2940);
+		assertStamp(A, p, 2940, 1, 'a shrink in place');
+		assert.equal(listCount(A, c128), n128 + 1, 'the tail is in A’s cache');
+		// q (a 104-byte block) to 96 bytes: the same, with a 16-byte tail.
+		const c16 = classOf(12);
+		const n16 = listCount(A, c16);
+		assert.equal(A.shrink(q, new Layout(100), new Layout(96)), q);
+		assert.equal(A.usableSize(q), 100);
+		assert.equal(listCount(A, c16), n16, 'a 104-byte block shrunk to 100 bytes has no tail');
+		assertStamp(A, q, 96, 2, 'a shrink with no tail');
 
 		// A grow to another class: a block from A's own cache, the copy, and the old block into A's cache.
 		const c104 = classOf(100);
@@ -829,19 +840,19 @@ describe('thread caches', () => {
 		assert.deepEqual([aligned, big, slotless].map((x) => A.usableSize(x)), usable0, 'the blocks are still live');
 		assert.equal(A.usableSize(q), 204);
 
-		// With the lock free again, a shrink splits the tail off in place.
+		// With the lock free again: a 200-byte block shrunk to 96 bytes leaves a 104-byte tail.
 		Atomics.store(new Int32Array(A.buffer), lockW, 0);
-		assert.equal(A.realloc(p, 2940), p);
-		assert.equal(A.usableSize(p), 2940);
-		assertStamp(A, p, 2940, 1, 'a shrink in place');
 		assert.equal(A.shrink(q, new Layout(200), new Layout(96)), q);
 		assert.equal(A.usableSize(q), 100);
 		assertStamp(A, q, 96, 2, 'shrink in place');
 		let { s, blocks } = audit(A);
 		assert.deepEqual(
-			blocks.filter((b) => b.free && (b.block === p - 4 + 2944 || b.block === q - 4 + 104)).map((b) => b.size),
-			[128, 104],
-			'the tails are free blocks',
+			blocks.filter((b) => b.block === p - 4 + 2944 || b.block === q - 4 + 104).map((b) => [b.size, b.cached]),
+			[
+				[128, true],
+				[104, true],
+			],
+			'the tails are cached blocks',
 		);
 		// B grows A's block: the old block goes into B's cache.
 		const r = B.realloc(q, 150);
