@@ -151,3 +151,18 @@ describe('a worker terminated mid-way', () => {
 		});
 	}
 });
+
+test('examples/shared-workers runs and verifies itself', async () => {
+	const { execFile } = await import('node:child_process');
+	const main = new URL('../examples/shared-workers/main.ts', import.meta.url);
+	const out = await new Promise<string>((resolve, reject) => {
+		execFile(process.execPath, ['--import', 'tsx', main.pathname], { timeout: 120_000 }, (err, stdout, stderr) => {
+			if (err) reject(new Error(`${err.message}\n${stderr}`));
+			else resolve(stdout);
+		});
+	});
+	assert.match(out, /phase 1: 4 workers counted 100,000 words: 7,342 distinct/);
+	assert.match(out, /stats: usedBytes 0, liveBlocks 0, cachedBlocks 0, freeBlocks 1/);
+	assert.match(out, /check\(\): \[\] \(sound\)/);
+	assert.match(out, /^ok$/m);
+});
