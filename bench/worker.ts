@@ -14,8 +14,14 @@ import { type Job, type Measurement, RESULT_PREFIX } from './lib/jobs.js';
 import { makeTarget } from './lib/targets.js';
 import { freeMallocPairs, heapEfficiency, randomActions, traceArenaBytes } from './lib/workloads.js';
 
-/** Ops of a trace replayed untimed before the timed replay. */
-const WARMUP_OPS = 50_000;
+/**
+ * Ops of a trace replayed untimed, on a throwaway allocator, before the
+ * timed replay: the whole trace up to this many ops, so that the JIT has
+ * compiled replay() and the allocator's methods for this trace's paths (a
+ * JavaScript peer's first pass over a trace runs partly in the interpreter
+ * and baseline tiers; a wasm peer's first pass partly in Liftoff).
+ */
+const WARMUP_OPS = 1_000_000;
 
 async function run(job: Job): Promise<Measurement> {
 	switch (job.workload) {
