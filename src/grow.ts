@@ -126,7 +126,7 @@ export function growRegion(heap: Heap, need: number): boolean {
  * region it never splits the free space: the previous bitmap block, freed
  * below, sat at the old end and merges with the space on both its sides.
  */
-function moveBitmap(heap: Heap, words: number): void {
+export function moveBitmap(heap: Heap, words: number): void {
 	const m = heap._m;
 	const root = heap._root;
 	const need = blockSizeFor(words * 4);
@@ -140,16 +140,20 @@ function moveBitmap(heap: Heap, words: number): void {
 	let block = last;
 	let flags = 0;
 	if (rest >= MIN_BLOCK) {
+		block = last + rest;
+		flags = PREV_FREE;
+	}
+	const taken = sentinel - block;
+	// The new block's header before `last` shrinks: the block walk stays
+	// whole at every step (Heap.recover).
+	setHeader(m, block, taken | flags);
+	if (rest >= MIN_BLOCK) {
 		setHeader(m, last, rest | FREE);
 		setFooter(m, last, rest);
 		insertFree(m, root, last, rest);
-		block = last + rest;
-		flags = PREV_FREE;
 	} else {
 		rootAdd(m, root, R_FREE_BLOCKS, -1);
 	}
-	const taken = sentinel - block;
-	setHeader(m, block, taken | flags);
 	setHeader(m, sentinel, header(m, sentinel) & ~PREV_FREE);
 	rootAdd(m, root, R_FREE_BYTES, -taken);
 	rootAdd(m, root, R_META_BYTES, taken);

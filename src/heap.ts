@@ -356,7 +356,7 @@ export class Heap {
 
 	/** @internal `usableSize` on behalf of API function `op` (named in errors). */
 	_usableSize(op: string, ptr: number): number {
-		if (this._sync !== null) this._sync.follow();
+		if (this._sync !== null) return this._sync.usableSize(op, ptr);
 		return usableOf(header(this._m, this._liveBlock(op, ptr)));
 	}
 

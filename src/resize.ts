@@ -107,11 +107,13 @@ function slideBack(heap: Heap, block: number, need: number, align: number, keep:
 	const out = ptrOf(prev);
 	removeFree(m, root, prev, ps);
 	if (ns !== 0) removeFree(m, root, next, ns);
+	// The merged header before the copy, which may overwrite this block's
+	// own header: the block walk stays whole at every step (Heap.recover).
+	setHeader(m, prev, total | (h & ALIGNED));
+	heap._clearPrevFree(prev + total);
 	heap._u8.copyWithin(out, ptr, ptr + Math.min(keep, usableOf(h)));
 	heap._unmark(ptr);
 	heap._mark(out);
-	setHeader(m, prev, total | (h & ALIGNED));
-	heap._clearPrevFree(prev + total);
 	rootAdd(m, root, R_FREE_BYTES, -(ps + ns));
 	rootAdd(m, root, R_FREE_BLOCKS, ns !== 0 ? -2 : -1);
 	rootAdd(m, root, R_USED_BYTES, ps + ns);

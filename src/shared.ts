@@ -49,8 +49,13 @@ import {
 	DEFAULT_THREAD_SLOTS,
 	HEADER_BYTES,
 	MAX_THREAD_SLOTS,
+	BITMAP_GRANULE_BITS,
+	R_BITMAP_START,
+	R_BITMAP_WORDS,
 	R_GROWTHS,
 	R_LIVE_BLOCKS,
+	R_REGION_END,
+	R_SENTINEL,
 	R_LOCK,
 	R_META_BYTES,
 	R_PEAK_USED,
@@ -59,6 +64,7 @@ import {
 	R_USED_BYTES,
 	S_LOCK,
 	SLOT_WORDS,
+	TABLES_BYTES,
 	ALIGN,
 	MAX_PAYLOAD,
 	MIN_BLOCK,
@@ -71,9 +77,10 @@ import {
 	cacheLimit,
 } from './layout.js';
 import { rebuildHeap } from './repair.js';
+import { usableOf } from './resize.js';
 import { readStats } from './stats.js';
-import { addSplit, takeSplits, cachePop, cachePush, cacheCount, cachedBlocks, cachedBytes, cachedList, claimSlot, clearSlot, releaseSlot, slotClaimed, slotOwner, slotWord } from './threads.js';
-import { growRegion } from './grow.js';
+import { addSplit, truncateLists, takeSplits, cachePop, cachePush, cacheCount, cachedBlocks, cachedBytes, cachedList, claimSlot, clearSlot, releaseSlot, slotClaimed, slotOwner, slotWord } from './threads.js';
+import { growRegion, moveBitmap } from './grow.js';
 import { lock, takeOver, tryLock, unlock } from './sync.js';
 import { walk } from './walk.js';
 
@@ -227,16 +234,27 @@ export class SharedState {
 
 	// ─── Locks ───────────────────────────────────────────────────────────
 
+	/** Takes the heap lock and catches up with growth; nothing is held if it throws. */
 	private lockHeap(op: string): void {
 		lock(this.i32, this.lockW, this.id, this.timeout, op);
-		this.follow();
+		this.followOrUnlock(this.lockW);
 	}
 	private unlockHeap(): void {
 		unlock(this.i32, this.lockW);
 	}
+	/** Takes this slot's lock and catches up with growth; nothing is held if it throws. */
 	private lockSlot(op: string): void {
 		lock(this.i32, this.slotW + S_LOCK, this.id, this.timeout, op);
-		this.follow();
+		this.followOrUnlock(this.slotW + S_LOCK);
+	}
+	/** `follow()` with lock word `w` just taken: releases it if following throws. */
+	private followOrUnlock(w: number): void {
+		try {
+			this.follow();
+		} catch (e) {
+			unlock(this.i32, w);
+			throw e;
+		}
 	}
 	private unlockSlot(): void {
 		unlock(this.i32, this.slotW + S_LOCK);
@@ -269,6 +287,19 @@ export class SharedState {
 			}
 		} finally {
 			this.unlockHeap();
+		}
+	}
+
+	/** `usableSize` for API function `op`, with a lock held (the bitmap may move while none is). */
+	usableSize(op: string, ptr: number): number {
+		const heap = this.heap;
+		if (this.slot >= 0) this.lockSlot(op);
+		else this.lockHeap(op);
+		try {
+			return usableOf(header(heap._m, heap._liveBlock(op, ptr)));
+		} finally {
+			if (this.slot >= 0) this.unlockSlot();
+			else this.unlockHeap();
 		}
 	}
 
@@ -430,13 +461,20 @@ export class SharedState {
 			}
 			return;
 		}
-		let block = 0;
-		let over = -1;
+		let over = -2;
 		this.lockSlot('free');
 		try {
-			block = this.claimLive('free', ptr);
-			if (heap.debug !== 0) heap._debugBlock('free', block);
+			const block = this.claimLive('free', ptr);
+			try {
+				if (heap.debug !== 0) heap._debugBlock('free', block);
+			} catch (e) {
+				this.mark(ptr);
+				throw e;
+			}
 			over = this.cache(block, header(heap._m, block));
+			// Not cacheable: live again until the heap lock is held (a claimed
+			// block is never carried across a moment with no lock held).
+			if (over === -2) this.mark(ptr);
 		} finally {
 			this.unlockSlot();
 		}
@@ -445,15 +483,9 @@ export class SharedState {
 			this.trimSoon(over);
 			return;
 		}
+		this.lockHeap('free');
 		try {
-			this.lockHeap('free');
-		} catch (e) {
-			// A claimed block that is not cached stays live.
-			this.markLocked(ptr);
-			throw e;
-		}
-		try {
-			heap._freeBlock(block);
+			heap._freeBlock(this.claimLive('free', ptr));
 		} finally {
 			this.unlockHeap();
 		}
@@ -467,7 +499,11 @@ export class SharedState {
 	 */
 	private trimSoon(c: number): void {
 		if (tryLock(this.i32, this.lockW, this.id)) {
-			this.follow();
+			try {
+				this.followOrUnlock(this.lockW);
+			} catch {
+				return;
+			}
 		} else {
 			if (cacheCount(this.heap._m, this.slotW, c) <= 2 * cacheLimit(c)) return;
 			try {
@@ -505,19 +541,22 @@ export class SharedState {
 		const heap = this.heap;
 		const need = size <= MAX_PAYLOAD ? blockSizeFor(size) : 0;
 		if (this.slot >= 0 && align <= ALIGN && need !== 0 && need <= CACHE_MAX_BLOCK) {
-			// Small to small: through the caches, without the heap lock.
-			let block = 0;
+			// Small to small, through the caches, without the heap lock. First,
+			// with this slot's lock held: a shrink (in place) is done at once.
 			let h = 0;
 			let over = -2;
 			this.lockSlot(op);
 			try {
-				block = this.claimLive(op, ptr);
-				if (heap.debug !== 0) heap._debugBlock(op, block);
-				h = header(heap._m, block);
-				if ((h & ALIGNED) === 0 && sizeOf(h) <= CACHE_MAX_BLOCK && need <= sizeOf(h)) {
-					// A shrink stays in place: in the same class as it is, else
-					// split, with the tail going to this slot's cache.
-					over = cacheClassUp(need) === cacheClassDown(sizeOf(h)) ? -1 : this.split(block, sizeOf(h), need);
+				const block = this.claimLive(op, ptr);
+				try {
+					if (heap.debug !== 0) heap._debugBlock(op, block);
+					h = header(heap._m, block);
+					if ((h & ALIGNED) === 0 && sizeOf(h) <= CACHE_MAX_BLOCK && need <= sizeOf(h)) {
+						// In the same class as it is, nothing to do; else the tail is split off.
+						over = cacheClassUp(need) === cacheClassDown(sizeOf(h)) ? -1 : this.split(block, sizeOf(h), need);
+					}
+				} finally {
+					// Live again: a claimed block is never carried across a moment with no lock held.
 					this.mark(ptr);
 				}
 			} finally {
@@ -528,27 +567,9 @@ export class SharedState {
 				return ptr;
 			}
 			if ((h & ALIGNED) === 0 && sizeOf(h) <= CACHE_MAX_BLOCK) {
-				// A grow moves: a block from the cache, then the old one goes there.
-				let out: number;
-				try {
-					out = this.alloc(need);
-				} catch (e) {
-					this.markLocked(ptr);
-					throw e;
-				}
-				if (out !== 0) {
-					heap._u8.copyWithin(out, ptr, ptr + Math.min(keep, sizeOf(h) - HEADER_BYTES));
-					this.lockSlot(op);
-					try {
-						over = this.cache(block, h);
-					} finally {
-						this.unlockSlot();
-					}
-					if (over >= 0) this.trimSoon(over);
-					return out;
-				}
+				const out = this.growThroughCache(op, ptr, h, need, keep);
+				if (out !== 0) return out;
 			}
-			return this.resizeClaimed(op, block, ptr, size, align, keep);
 		}
 		this.lockHeap(op);
 		let block: number;
@@ -559,6 +580,43 @@ export class SharedState {
 			throw e;
 		}
 		return this.resizeLocked(op, block, ptr, size, align, keep);
+	}
+
+	/**
+	 * A small grow: a block of `need` bytes from the cache, the copy, then
+	 * `ptr` (header `h` when it was looked at) is claimed and cached. If
+	 * `ptr` was freed meanwhile by another thread, the new block goes back
+	 * and the claim's error is thrown. Returns 0 when no block is free.
+	 */
+	private growThroughCache(op: string, ptr: number, h: number, need: number, keep: number): number {
+		const heap = this.heap;
+		const out = this.alloc(need);
+		if (out === 0) return 0;
+		heap._u8.copyWithin(out, ptr, ptr + Math.min(keep, sizeOf(h) - HEADER_BYTES));
+		let over = -1;
+		let freed: unknown = null;
+		this.lockSlot(op);
+		try {
+			try {
+				const block = this.claimLive(op, ptr);
+				if ((header(heap._m, block) | PREV_FREE) !== (h | PREV_FREE)) {
+					// Freed and handed out again by another thread meanwhile.
+					this.mark(ptr);
+					throw heap._pointerError(op, ptr);
+				}
+				over = this.cache(block, h);
+			} catch (e) {
+				freed = e;
+			}
+		} finally {
+			this.unlockSlot();
+		}
+		if (freed !== null) {
+			this.free(out);
+			throw freed;
+		}
+		if (over >= 0) this.trimSoon(over);
+		return out;
 	}
 
 	/**
@@ -581,33 +639,6 @@ export class SharedState {
 		resizeHeaderAtomic(this.i32, block, need);
 		addSplit(m, this.slotW);
 		return this.cache(tail, rest);
-	}
-
-	/**
-	 * Sets `ptr`'s bit back after a call that claimed it failed to take a
-	 * lock, itself with a lock held (the bitmap may move while none is).
-	 */
-	private markLocked(ptr: number): void {
-		if (this.slot >= 0) {
-			this.lockSlot('free');
-			this.mark(ptr);
-			this.unlockSlot();
-		} else {
-			this.lockHeap('free');
-			this.mark(ptr);
-			this.unlockHeap();
-		}
-	}
-
-	/** `resize` of claimed block `block`, taking the heap lock (the bit goes back if it cannot). */
-	private resizeClaimed(op: string, block: number, ptr: number, size: number, align: number, keep: number): number {
-		try {
-			this.lockHeap(op);
-		} catch (e) {
-			this.markLocked(ptr);
-			throw e;
-		}
-		return this.resizeLocked(op, block, ptr, size, align, keep);
 	}
 
 	/** With the heap lock held (released here): resizes claimed block `block` and marks the result. */
@@ -696,12 +727,13 @@ export class SharedState {
 			} finally {
 				this.unlockSlot();
 			}
-			releaseSlot(this.i32, this.slotW);
-			this.slot = -1;
-			this.id = NO_SLOT_ID;
 		} finally {
 			this.unlockHeap();
 		}
+		// Given back with no lock held, so no lock is ever held in a free slot's name.
+		releaseSlot(this.i32, this.slotW);
+		this.slot = -1;
+		this.id = NO_SLOT_ID;
 		return n;
 	}
 
@@ -796,30 +828,51 @@ export class SharedState {
 		}
 		const report: RecoverReport = { slots: dead.length, locksTaken: 0, cachedReturned: 0, leakedBlocks: 0, rebuilt: false };
 		if (dead.length === 0) return report;
-		// The heap lock: take it over from a dead holder, or wait for a live one.
-		if (dead.some((s) => takeOver(this.i32, this.lockW, s + 1, this.id))) report.locksTaken++;
-		else lock(this.i32, this.lockW, this.id, this.timeout, 'recover');
+		const a = this.i32;
+		// Any lock a dead thread holds is taken over (it may hold other slots'
+		// locks too, from stats, check, growth or a flush); a live holder is waited for.
+		const takeFromDead = (w: number): number => {
+			for (const s of dead) {
+				const v = Atomics.load(a, w);
+				if (takeOver(a, w, s + 1, this.id)) {
+					report.locksTaken++;
+					return v;
+				}
+			}
+			return 0;
+		};
+		const deadHeapValue = takeFromDead(this.lockW);
+		if (deadHeapValue === 0) lock(a, this.lockW, this.id, this.timeout, 'recover');
+		let held = 0;
 		try {
-			for (let s = 0; s < this.slots; s++) {
-				const w = slotWord(this.table, s);
-				if (dead.includes(s) && takeOver(this.i32, w + S_LOCK, s + 1, this.id)) report.locksTaken++;
-				else lock(this.i32, w + S_LOCK, this.id, this.timeout, 'recover');
+			for (; held < this.slots; held++) {
+				const w = slotWord(this.table, held) + S_LOCK;
+				if (takeFromDead(w) === 0) lock(a, w, this.id, this.timeout, 'recover');
 			}
-			try {
-				this.follow();
-				this.repair(dead, report);
-			} finally {
-				this.unlockSlots();
-			}
-		} finally {
-			this.unlockHeap();
+			this.repair(dead, report);
+		} catch (e) {
+			this.unlockSlots(held);
+			// A heap the dead thread left half-updated stays locked in its name
+			// rather than being handed to everyone.
+			if (deadHeapValue !== 0) Atomics.store(a, this.lockW, deadHeapValue);
+			else this.unlockHeap();
+			throw e;
 		}
+		this.unlockSlots();
+		this.unlockHeap();
 		return report;
 	}
 
 	/** With every lock held: returns the dead slots' caches and rebuilds the heap from its headers. */
 	private repair(dead: number[], report: RecoverReport): void {
 		const heap = this.heap;
+		const bitmapWords = rollBackGrowth(heap);
+		// The root may not open yet (a bitmap still to move): read its bounds as they are.
+		heap._rebind(heap._memory === null ? heap._buffer : heap._memory.buffer);
+		heap.regionEnd = rootGet(heap._m, heap._root, R_REGION_END);
+		heap._sentinel = rootGet(heap._m, heap._root, R_SENTINEL);
+		heap._bitmapWord = rootGet(heap._m, heap._root, R_BITMAP_START) >>> 2;
+		this.growthsSeen = rootGet(heap._m, heap._root, R_GROWTHS);
 		const m = heap._m;
 		const keep = new Set<number>();
 		const release = new Set<number>();
@@ -839,26 +892,39 @@ export class SharedState {
 		}
 		const internal = new Set<number>([rootGet(m, heap._root, R_THREADS)]);
 		const r = rebuildHeap(heap, keep, release, internal);
+		// Finish the growth the dead thread was making.
+		if (bitmapWords !== 0) moveBitmap(heap, bitmapWords);
 		report.cachedReturned = r.released;
 		report.leakedBlocks = r.leaked;
 		report.rebuilt = true;
-		// The live slots' lists may have lost entries that were not whole: recount them.
+		// A live slot's list a dead thread was draining may have lost its tail.
 		for (let s = 0; s < this.slots; s++) {
-			if (!dead.includes(s)) recountSlot(m, slotWord(this.table, s), keep);
+			if (!dead.includes(s)) truncateLists(m, slotWord(this.table, s), keep);
 		}
 	}
 }
 
-/** Sets slot `w`'s counters to what its (already validated) lists hold. */
-function recountSlot(m: Uint32Array, w: number, valid: Set<number>): void {
-	let bytes = 0;
-	let blocks = 0;
-	for (const e of cachedList(m, w, 0, m.length * 4)) {
-		if (!valid.has(e.block)) continue;
-		bytes += sizeOf(header(m, e.block));
-		blocks++;
+/**
+ * Settles the root after a growth that a dead thread left unfinished
+ * (grow.ts writes REGION_END, then SENTINEL, then moves the bitmap if it is
+ * too small: BITMAP_START, then BITMAP_WORDS). Returns the bitmap words the
+ * region needs when the bitmap has yet to move (0 when it need not).
+ */
+function rollBackGrowth(heap: Heap): number {
+	const m = heap._m;
+	const root = heap._root;
+	const sentinel = rootGet(m, root, R_SENTINEL);
+	if (rootGet(m, root, R_REGION_END) !== sentinel + HEADER_BYTES) rootSet(m, root, R_REGION_END, sentinel + HEADER_BYTES);
+	const words = Math.ceil((sentinel - heap._payloadBase) / (32 << BITMAP_GRANULE_BITS));
+	if (rootGet(m, root, R_BITMAP_WORDS) >= words) return 0;
+	const bitmap = rootGet(m, root, R_BITMAP_START);
+	// BITMAP_START moved but BITMAP_WORDS not yet: the new block (sized for
+	// the grown region) already holds the copied bits.
+	if (bitmap !== heap.regionStart + TABLES_BYTES && (sizeOf(header(m, blockOf(bitmap))) - HEADER_BYTES) >>> 2 >= words) {
+		rootSet(m, root, R_BITMAP_WORDS, words);
+		return 0;
 	}
-	if (bytes !== cachedBytes(m, w) || blocks !== cachedBlocks(m, w)) {
-		throw heapError('CORRUPT_HEAP', 'recover', `slot ${(w << 2).toString()} of a live thread has an inconsistent cache`);
-	}
+	// Before the bitmap moved: the rebuild only needs the bits the old region
+	// had (the new space is one free block); repair() then moves it.
+	return words;
 }

@@ -115,6 +115,32 @@ export function* cachedList(m: Uint32Array, w: number, lo: number, hi: number): 
 	}
 }
 
+/**
+ * Cuts each list of slot `w` before its first block not in `valid`, and
+ * sets COUNT, CACHED_BYTES and CACHED_BLOCKS to what remains (recover: a
+ * list a dead thread was changing may have lost its tail).
+ */
+export function truncateLists(m: Uint32Array, w: number, valid: ReadonlySet<number>): void {
+	let bytes = 0;
+	let blocks = 0;
+	for (let c = 0; c < CACHE_CLASSES; c++) {
+		const hi = w + S_HEADS + 2 * c;
+		let last = 0;
+		let n = 0;
+		for (let b = m[hi]; b !== 0 && valid.has(b); b = m[(b + CACHE_NEXT) >>> 2]) {
+			last = b;
+			n++;
+			bytes += sizeOf(header(m, b));
+		}
+		if (last === 0) m[hi] = 0;
+		else m[(last + CACHE_NEXT) >>> 2] = 0;
+		m[hi + 1] = n;
+		blocks += n;
+	}
+	m[w + S_CACHED_BYTES] = bytes;
+	m[w + S_CACHED_BLOCKS] = blocks;
+}
+
 /** Counts one block split off without the heap lock in slot `w`. */
 export function addSplit(m: Uint32Array, w: number): void {
 	m[w + S_SPLITS]++;

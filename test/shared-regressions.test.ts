@@ -1,0 +1,150 @@
+/**
+ * Regressions from the review of the shared-heap code: each test is a
+ * state a dead or live worker can leave, simulated in one thread by
+ * writing lock words and root words as the interrupted code would have.
+ */
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import { Heap, HeapError, layout } from '../src/index.js';
+import { throwsCode } from './support/errors.js';
+
+const { FREE, PREV_FREE, R_LOCK, R_REGION_END, R_SENTINEL, R_GROWTHS, R_THREADS, SLOT_WORDS, S_LOCK } = layout;
+const KiB = 1024;
+
+const heapLockWord = (h: Heap) => (h.regionStart >>> 2) + R_LOCK;
+function slotLockWord(h: Heap, slot: number): number {
+	return (h._m[(h.regionStart >>> 2) + R_THREADS] >>> 2) + slot * SLOT_WORDS + S_LOCK;
+}
+/** Lock word `w` now reads as held by thread slot `slot`. */
+function hold(h: Heap, w: number, slot: number): void {
+	Atomics.store(new Int32Array(h.buffer), w, (slot + 1) << 1);
+}
+function lockWord(h: Heap, w: number): number {
+	return Atomics.load(new Int32Array(h.buffer), w);
+}
+
+function scene() {
+	const sab = new SharedArrayBuffer(256 * KiB);
+	const A = new Heap({ buffer: sab, threads: 4, owner: 1, lockTimeout: 30 });
+	const B = Heap.attach(sab, 0, { owner: 77, lockTimeout: 30 });
+	const C = Heap.attach(sab, 0, { owner: 5, lockTimeout: 30 });
+	for (const h of [A, B, C]) h.free(h.malloc(40));
+	return { A, B, C };
+}
+
+describe('recover() and the locks it takes', () => {
+	test('a live worker in a fast path makes recover time out, and recover leaves no lock of its own held', () => {
+		const { A, B, C } = scene();
+		hold(A, heapLockWord(A), B.threadSlot); // B died holding the heap lock
+		hold(A, slotLockWord(A, C.threadSlot), C.threadSlot); // C (alive) is in a fast path
+		throwsCode(() => A.recover(77), 'LOCK_TIMEOUT');
+		// The heap lock stays in the dead worker's name; no slot lock is left in A's.
+		assert.equal(lockWord(A, heapLockWord(A)), (B.threadSlot + 1) << 1);
+		for (let s = 0; s < 4; s++) if (s !== C.threadSlot) assert.equal(lockWord(A, slotLockWord(A, s)), 0, `slot ${s}`);
+		Atomics.store(new Int32Array(A.buffer), slotLockWord(A, C.threadSlot), 0); // C's fast path ends
+		const r = A.recover(77);
+		assert.equal(r.locksTaken, 1);
+		assert.notEqual(A.malloc(40), 0);
+		assert.deepEqual(A.check(), []);
+	});
+
+	test('a worker killed while holding another slot’s lock (inside stats, check, growth or a flush) is recovered', () => {
+		const { A, B } = scene();
+		hold(A, heapLockWord(A), B.threadSlot);
+		hold(A, slotLockWord(A, A.threadSlot), B.threadSlot); // B was draining A's cache
+		const r = A.recover(77);
+		assert.equal(r.locksTaken, 2);
+		for (let s = 0; s < 4; s++) assert.equal(lockWord(A, slotLockWord(A, s)), 0);
+		assert.equal(lockWord(A, heapLockWord(A)), 0);
+		assert.notEqual(A.malloc(40), 0);
+		assert.deepEqual(A.check(), []);
+	});
+
+	test('a list a dead worker was draining loses its tail, not the live owner’s consistency', () => {
+		const { A, B } = scene();
+		const ps = Array.from({ length: 10 }, () => A.malloc(40));
+		for (const p of ps) A.free(p);
+		const before = A.stats().cachedBlocks;
+		// B died in the middle of popping A's 48-byte list: the head moved on, COUNT did not.
+		hold(A, heapLockWord(A), B.threadSlot);
+		hold(A, slotLockWord(A, A.threadSlot), B.threadSlot);
+		const m = A._m;
+		const slotW = slotLockWord(A, A.threadSlot) - S_LOCK;
+		const c = layout.cacheClassUp(48);
+		const hi = slotW + layout.S_HEADS + 2 * c;
+		const popped = m[hi];
+		m[hi] = m[(popped + layout.CACHE_NEXT) >>> 2];
+		const r = A.recover(77);
+		assert.equal(r.leakedBlocks, 1, 'the block being popped is kept allocated');
+		assert.deepEqual(A.check(), []);
+		assert.equal(A.stats().cachedBlocks, before - 1 - r.cachedReturned, 'B’s cache went back, A’s lost the popped block');
+		// Every block A's cache hands out now is a distinct, usable block.
+		const got = new Set(Array.from({ length: 12 }, () => A.malloc(40)));
+		assert.equal(got.size, 12);
+		assert.ok(!got.has(popped + 4), 'the leaked block is not handed out');
+		assert.deepEqual(A.check(), []);
+	});
+});
+
+describe('a worker killed while growing the region', () => {
+	const Growable = SharedArrayBuffer as unknown as new (n: number, o: { maxByteLength: number }) => SharedArrayBuffer;
+	for (const stop of ['after REGION_END', 'after SENTINEL', 'after GROWTHS']) {
+		test(`${stop}: recover finishes or rolls back the growth and the heap opens and checks clean`, () => {
+			const sab = new Growable(64 * KiB, { maxByteLength: 1024 * KiB });
+			const A = new Heap({ buffer: sab, grow: true, threads: 3, owner: 1, lockTimeout: 30 });
+			const B = Heap.attach(sab, 0, { owner: 77, lockTimeout: 30 });
+			const keep = [A.malloc(5000), B.malloc(5000)];
+			new Uint8Array(sab, keep[0], 5000).fill(7);
+			// What B's growRegion had written when it died (grow.ts order).
+			(sab as unknown as { grow(n: number): void }).grow(128 * KiB);
+			const m = new Uint32Array(sab);
+			const root = A.regionStart >>> 2;
+			const oldSentinel = A._sentinel;
+			const sentinel = 128 * KiB - 4;
+			m[sentinel >>> 2] = 0;
+			m[oldSentinel >>> 2] = (sentinel - oldSentinel) | FREE | (m[oldSentinel >>> 2] & PREV_FREE);
+			m[root + R_REGION_END] = 128 * KiB;
+			if (stop !== 'after REGION_END') m[root + R_SENTINEL] = sentinel;
+			if (stop === 'after GROWTHS') m[root + R_GROWTHS]++;
+			hold(A, heapLockWord(A), B.threadSlot);
+			const r = A.recover(77);
+			assert.equal(r.rebuilt, true);
+			assert.deepEqual(A.check(), []);
+			assert.ok(new Uint8Array(sab, keep[0], 5000).every((b) => b === 7), 'a live block kept its bytes');
+			const fresh = Heap.attach(sab);
+			assert.deepEqual(fresh.check(), []);
+			assert.notEqual(A.malloc(200_000), 0, 'the heap grows again');
+			assert.deepEqual(A.check(), []);
+		});
+	}
+});
+
+test('a lock is released when catching up with growth fails (a worker attached to a memory’s buffer, not the memory)', () => {
+	const memory = new WebAssembly.Memory({ initial: 2, maximum: 64, shared: true });
+	const A = new Heap({ memory, grow: true, owner: 1, lockTimeout: 30 });
+	const B = Heap.attach(memory.buffer as unknown as SharedArrayBuffer, 0, { owner: 2, lockTimeout: 30 });
+	assert.notEqual(B.malloc(100), 0);
+	assert.notEqual(A.malloc(300_000), 0); // grows the memory: B's buffer object is now too short
+	assert.throws(() => B.malloc(5000), (e: unknown) => e instanceof HeapError && e.code === 'NO_HEAP');
+	assert.equal(lockWord(A, heapLockWord(A)), 0, 'the heap lock is free again');
+	assert.notEqual(A.malloc(5000), 0);
+	assert.deepEqual(A.check(), []);
+});
+
+test('check() from another object while a small realloc is between its steps sees a sound heap', () => {
+	const { A, B } = scene();
+	const p = A.malloc(100);
+	// A grows p through its cache; B checks in the middle (after the new block, before the old one is cached).
+	const sync = A._sync as unknown as { alloc(n: number): number };
+	const alloc = sync.alloc.bind(sync);
+	let seen: unknown = null;
+	sync.alloc = (n: number) => {
+		const out = alloc(n);
+		seen = B.check();
+		return out;
+	};
+	const q = A.realloc(p, 1000);
+	assert.notEqual(q, 0);
+	assert.deepEqual(seen, []);
+	assert.deepEqual(A.check(), []);
+});
