@@ -64,7 +64,7 @@ export interface HeapOptions {
 	 * thread slots in the thread table, i.e. how many Heap objects (one per
 	 * worker) can have a cache of small blocks at once. Others still work,
 	 * taking the heap lock for every call. 0 = no caches. Ignored by attach.
-	 * @defaultValue 16, or fewer so that the table (288 B a slot) stays
+	 * @defaultValue 16, or fewer so that the table (800 B a slot) stays
 	 * within 1/64 of the region
 	 */
 	threads?: number;

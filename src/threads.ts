@@ -4,7 +4,7 @@
  * table"):
  *
  * ```
- *  table ─► slot 0 │ STATE LOCK OWNER CACHED_BYTES CACHED_BLOCKS ... │ HEAD/COUNT × 31 │
+ *  table ─► slot 0 │ STATE LOCK OWNER CACHED_BYTES CACHED_BLOCKS ... │ HEAD/COUNT × 95 │
  *           slot 1 │ ...
  *
  *  HEAD[c] ──► cached block ──► cached block ──► 0    (linked through block + 4)
