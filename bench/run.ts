@@ -20,7 +20,7 @@ import { createReadStream, existsSync, mkdirSync, readFileSync, readdirSync, wri
 import os from 'node:os';
 import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { parseArgs } from 'node:util';
+import { parseCli } from './lib/cli.js';
 import { createGunzip } from 'node:zlib';
 import { AS_FLAGS, asVersion, compileAs } from './lib/as.js';
 import { type Job, type Measurement, RESULT_PREFIX } from './lib/jobs.js';
@@ -57,30 +57,7 @@ const OPTIONS = {
 	help: { type: 'boolean', default: false, description: 'print this help' },
 } as const;
 
-function usage(): string {
-	const lines = Object.entries(OPTIONS).map(([k, o]) => `  --${k.padEnd(13)} ${o.description} (default ${String(o.default)})`);
-	return ['usage: node --import tsx bench/run.ts [options] [trace files...]', ...lines].join('\n');
-}
-
-const { values: opt, positionals } = parseArgs({ options: OPTIONS, allowPositionals: true });
-if (opt.help) {
-	console.log(usage());
-	process.exit(0);
-}
-
-const posInt = (name: string, s: string): number => {
-	const n = Number(s);
-	if (!Number.isInteger(n) || n < 0) {
-		console.error(`--${name}: expected a non-negative integer, got ${JSON.stringify(s)}\n${usage()}`);
-		process.exit(2);
-	}
-	return n;
-};
-const list = (s: string): string[] =>
-	s
-		.split(',')
-		.map((x) => x.trim())
-		.filter((x) => x !== '');
+const { opt, positionals, posInt, list } = parseCli('node --import tsx bench/run.ts [options] [trace files...]', OPTIONS, true);
 
 const runs = Math.max(1, posInt('runs', opt.runs));
 const timeoutS = posInt('timeout', opt.timeout);

@@ -32,7 +32,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { parseArgs } from 'node:util';
+import { parseCli } from './lib/cli.js';
 import { Worker } from 'node:worker_threads';
 import { Heap } from '../src/index.js';
 import { CTL_GO, LIVE_BAND, MIX, SIZES, type SharedWorkerJob, type SharedWorkerResult } from './shared-worker.js';
@@ -60,24 +60,7 @@ const OPTIONS = {
 	help: { type: 'boolean', default: false, description: 'print this help' },
 } as const;
 
-function usage(): string {
-	const lines = Object.entries(OPTIONS).map(([k, o]) => `  --${k.padEnd(10)} ${o.description} (default ${String(o.default)})`);
-	return ['usage: node --import tsx bench/shared.ts [options]', ...lines].join('\n');
-}
-
-const { values: opt } = parseArgs({ options: OPTIONS, allowPositionals: false });
-if (opt.help) {
-	console.log(usage());
-	process.exit(0);
-}
-const posInt = (name: string, s: string): number => {
-	const n = Number(s);
-	if (!Number.isInteger(n) || n < 0) {
-		console.error(`--${name}: expected a non-negative integer, got ${JSON.stringify(s)}\n${usage()}`);
-		process.exit(2);
-	}
-	return n;
-};
+const { opt, posInt, list, fail } = parseCli('node --import tsx bench/shared.ts [options]', OPTIONS, false);
 const rounds = Math.max(1, posInt('rounds', opt.rounds));
 const ops = Math.max(1, posInt('ops', opt.ops));
 const warmupOps = posInt('warmup', opt.warmup);
@@ -87,15 +70,9 @@ const arenaBytes = Math.max(1, posInt('arena', opt.arena)) * MiB;
 const threads = posInt('threads', opt.threads);
 const timeoutS = Math.max(1, posInt('timeout', opt.timeout));
 const maxOther = Number(opt['max-other']);
-if (!(maxOther >= 0)) {
-	console.error(`--max-other: expected a non-negative number of cores, got ${JSON.stringify(opt['max-other'])}\n${usage()}`);
-	process.exit(2);
-}
+if (!(maxOther >= 0)) fail(`--max-other: expected a non-negative number of cores, got ${JSON.stringify(opt['max-other'])}`);
 const retries = posInt('retries', opt.retries);
-const configs = opt.configs
-	.split(',')
-	.map((s) => s.trim())
-	.filter((s) => s !== '') as Config[];
+const configs = list(opt.configs) as Config[];
 for (const c of configs) {
 	if (!(CONFIGS as readonly string[]).includes(c)) {
 		console.error(`--configs: unknown configuration ${JSON.stringify(c)} (known: ${CONFIGS.join(', ')})`);

@@ -9,6 +9,7 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { Heap, HeapError, Layout } from '../src/index.js';
 import type { HeapErrorCode, PointerReason } from '../src/index.js';
+import { POINTER_OPS } from './support/pointer-ops.js';
 
 const OFFSET = 4096;
 const LENGTH = 1 << 15;
@@ -82,14 +83,7 @@ function rejects(fx: Fx, bad: () => unknown, code: HeapErrorCode | HeapErrorCode
 
 // ─── the pointer-taking operations ──────────────────────────────────────
 
-const OPS: [string, (heap: Heap, ptr: number) => unknown][] = [
-	['free', (h, p) => h.free(p)],
-	['realloc', (h, p) => h.realloc(p, 100)],
-	['usableSize', (h, p) => h.usableSize(p)],
-	['deallocate', (h, p) => h.deallocate(p, new Layout(8))],
-	['grow', (h, p) => h.grow(p, new Layout(8), new Layout(200))],
-	['shrink', (h, p) => h.shrink(p, new Layout(8), new Layout(4))],
-];
+const OPS = POINTER_OPS;
 
 type PtrCase = [name: string, setup: (fx: Fx) => unknown, code: HeapErrorCode | HeapErrorCode[], reason?: PointerReason];
 

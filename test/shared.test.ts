@@ -23,6 +23,7 @@ import fc from 'fast-check';
 import { AllocError, Heap, HeapError, Layout, layout } from '../src/index.js';
 import type { BlockInfo, HeapErrorCode, HeapStats } from '../src/index.js';
 import { throwsCode } from './support/errors.js';
+import { POINTER_OPS } from './support/pointer-ops.js';
 import { mulberry32, patternBytes } from './support/rng.js';
 
 const {
@@ -1458,14 +1459,7 @@ describe('misuse on a shared heap: typed error, buffer unchanged', () => {
 		for (const [ptr, [n, s]] of fx.live) assertStamp(heap, ptr, n, s, what);
 	}
 
-	const OPS: [string, (h: Heap, ptr: number) => unknown][] = [
-		['free', (h, p) => h.free(p)],
-		['realloc', (h, p) => h.realloc(p, 100)],
-		['usableSize', (h, p) => h.usableSize(p)],
-		['deallocate', (h, p) => h.deallocate(p, new Layout(8))],
-		['grow', (h, p) => h.grow(p, new Layout(8), new Layout(200))],
-		['shrink', (h, p) => h.shrink(p, new Layout(8), new Layout(4))],
-	];
+	const OPS = POINTER_OPS;
 	const PTRS: [string, (fx: Fx) => number, HeapErrorCode[]][] = [
 		['misaligned by 4', (fx) => fx.p[1] + 4, ['INVALID_POINTER']],
 		['misaligned by 1', (fx) => fx.p[1] + 1, ['INVALID_POINTER']],

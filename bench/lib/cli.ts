@@ -1,0 +1,50 @@
+/**
+ * cli.ts: the command-line plumbing the benchmark drivers share: parsing
+ * their options (node:util parseArgs), --help, and the checked conversions
+ * of option values. Each driver keeps its own option table.
+ */
+import { parseArgs } from 'node:util';
+
+/** One option of a driver: a string or a flag, with its default and help text. */
+export type OptionSpec = { type: 'string'; default: string; description: string } | { type: 'boolean'; default: boolean; description: string };
+
+/** A driver's parsed command line and checked conversions that exit 2 with the usage on bad input. */
+export interface Cli<O extends Record<string, OptionSpec>> {
+	opt: { [K in keyof O]: O[K]['type'] extends 'boolean' ? boolean : string };
+	positionals: string[];
+	usage(): string;
+	/** A non-negative integer option value. */
+	posInt(name: string, s: string): number;
+	/** A comma-separated list, blanks dropped. */
+	list(s: string): string[];
+	/** Prints `message` and the usage, and exits 2. */
+	fail(message: string): never;
+}
+
+/** Parses `process.argv` for a driver run as `command`; prints the usage and exits on --help. */
+export function parseCli<O extends Record<string, OptionSpec>>(command: string, options: O, allowPositionals: boolean): Cli<O> {
+	const width = Math.max(...Object.keys(options).map((k) => k.length)) + 1;
+	const usage = () =>
+		[`usage: ${command}`, ...Object.entries(options).map(([k, o]) => `  --${k.padEnd(width)} ${o.description} (default ${String(o.default)})`)].join('\n');
+	const fail = (message: string): never => {
+		console.error(`${message}\n${usage()}`);
+		process.exit(2);
+	};
+	const { values, positionals } = parseArgs({ options, allowPositionals });
+	const opt = values as unknown as Cli<O>['opt'];
+	if ((opt as { help?: boolean }).help === true) {
+		console.log(usage());
+		process.exit(0);
+	}
+	const posInt = (name: string, s: string): number => {
+		const n = Number(s);
+		if (!Number.isInteger(n) || n < 0) fail(`--${name}: expected a non-negative integer, got ${JSON.stringify(s)}`);
+		return n;
+	};
+	const list = (s: string): string[] =>
+		s
+			.split(',')
+			.map((x) => x.trim())
+			.filter((x) => x !== '');
+	return { opt, positionals, usage, posInt, list, fail };
+}
