@@ -20,7 +20,7 @@ import { createReadStream, existsSync, mkdirSync, readFileSync, readdirSync, wri
 import os from 'node:os';
 import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { parseCli } from './lib/cli.js';
+import { gitCommit, parseCli } from './lib/cli.js';
 import { createGunzip } from 'node:zlib';
 import { AS_FLAGS, asVersion, compileAs } from './lib/as.js';
 import { type Job, type Measurement, RESULT_PREFIX } from './lib/jobs.js';
@@ -303,7 +303,7 @@ const results: Results = {
 		memoryGiB: Math.round(os.totalmem() / 2 ** 30),
 		platform: `${os.platform()} ${os.release()} ${os.arch()}`,
 		loadavgStart: os.loadavg(),
-		heapfitCommit: gitCommit(),
+		heapfitCommit: gitCommit(REPO),
 		versions: versions(),
 		command: `node --import tsx bench/run.ts ${process.argv.slice(2).join(' ')}`.trim(),
 	},
@@ -329,15 +329,6 @@ const results: Results = {
 	notes,
 };
 
-function gitCommit(): string {
-	try {
-		const sha = execFileSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: REPO, encoding: 'utf8' }).trim();
-		const dirty = execFileSync('git', ['status', '--porcelain', '--', 'src'], { cwd: REPO, encoding: 'utf8' }).trim() !== '';
-		return `${sha}${dirty ? ' (src/ has uncommitted changes)' : ''}`;
-	} catch {
-		return 'unknown commit';
-	}
-}
 
 function versions(): Record<string, string> {
 	const v: Record<string, string> = {};

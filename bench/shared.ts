@@ -27,12 +27,11 @@
  * Output: a markdown table on stdout and in --out/shared.md, and
  * --out/shared.json.
  */
-import { execFileSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { parseCli } from './lib/cli.js';
+import { gitCommit, parseCli } from './lib/cli.js';
 import { Worker } from 'node:worker_threads';
 import { Heap } from '../src/index.js';
 import { CTL_GO, LIVE_BAND, MIX, SIZES, type SharedWorkerJob, type SharedWorkerResult } from './shared-worker.js';
@@ -259,15 +258,6 @@ function rotation<T>(xs: readonly T[], r: number): T[] {
 	return [...xs.slice(k), ...xs.slice(0, k)];
 }
 
-function gitCommit(): string {
-	try {
-		const sha = execFileSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: REPO, encoding: 'utf8' }).trim();
-		const dirty = execFileSync('git', ['status', '--porcelain', '--', 'src'], { cwd: REPO, encoding: 'utf8' }).trim() !== '';
-		return `${sha}${dirty ? ' (src/ has uncommitted changes)' : ''}`;
-	} catch {
-		return 'unknown commit';
-	}
-}
 
 const started = performance.now();
 const cpus = os.cpus();
@@ -280,7 +270,7 @@ const meta = {
 	platform: `${os.platform()} ${os.release()} ${os.arch()}`,
 	loadavgStart: os.loadavg(),
 	loadavgEnd: [] as number[],
-	heapfitCommit: gitCommit(),
+	heapfitCommit: gitCommit(REPO),
 	command: `node --import tsx bench/shared.ts ${process.argv.slice(2).join(' ')}`.trim(),
 	durationS: 0,
 };

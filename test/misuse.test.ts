@@ -9,6 +9,7 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { Heap, HeapError, Layout } from '../src/index.js';
 import type { HeapErrorCode, PointerReason } from '../src/index.js';
+import { caught } from './support/errors.js';
 import { POINTER_OPS } from './support/pointer-ops.js';
 
 const OFFSET = 4096;
@@ -46,12 +47,7 @@ function assertUnchanged(fx: Fx, bad: () => unknown): unknown {
 	const region = new Uint8Array(heap.buffer, heap.regionStart, heap.regionEnd - heap.regionStart).slice();
 	const whole = new Uint8Array(heap.buffer).slice();
 	const stats = heap.stats();
-	let err: unknown;
-	try {
-		bad();
-	} catch (e) {
-		err = e;
-	}
+	const err = caught(bad);
 	const after = new Uint8Array(heap.buffer, heap.regionStart, heap.regionEnd - heap.regionStart);
 	if (Buffer.compare(region, after) !== 0) {
 		const i = region.findIndex((x, k) => x !== after[k]);

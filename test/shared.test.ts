@@ -22,7 +22,7 @@ import { describe, test } from 'node:test';
 import fc from 'fast-check';
 import { AllocError, Heap, HeapError, Layout, layout } from '../src/index.js';
 import type { BlockInfo, HeapErrorCode, HeapStats } from '../src/index.js';
-import { throwsCode } from './support/errors.js';
+import { caught, throwsCode } from './support/errors.js';
 import { POINTER_OPS } from './support/pointer-ops.js';
 import { mulberry32, patternBytes } from './support/rng.js';
 
@@ -1445,12 +1445,7 @@ describe('misuse on a shared heap: typed error, buffer unchanged', () => {
 	function rejects(fx: Fx, heap: Heap, bad: () => unknown, codes: HeapErrorCode[], what: string): void {
 		const before = snapshot(heap);
 		const stats = heap.stats();
-		let err: unknown;
-		try {
-			bad();
-		} catch (e) {
-			err = e;
-		}
+		const err = caught(bad);
 		assert.ok(err instanceof HeapError, `${what}: expected HeapError ${codes.join('/')}, got ${String(err)}`);
 		assert.ok(codes.includes(err.code), `${what}: ${err.code} (${err.message})`);
 		assertBytesUnchanged(heap, before, what);

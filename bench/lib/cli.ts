@@ -3,6 +3,7 @@
  * their options (node:util parseArgs), --help, and the checked conversions
  * of option values. Each driver keeps its own option table.
  */
+import { execFileSync } from 'node:child_process';
 import { parseArgs } from 'node:util';
 
 /** One option of a driver: a string or a flag, with its default and help text. */
@@ -47,4 +48,15 @@ export function parseCli<O extends Record<string, OptionSpec>>(command: string, 
 			.map((x) => x.trim())
 			.filter((x) => x !== '');
 	return { opt, positionals, usage, posInt, list, fail };
+}
+
+/** The checked-out commit of `repo`, noting uncommitted changes under src/ (for result headers). */
+export function gitCommit(repo: string): string {
+	try {
+		const sha = execFileSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: repo, encoding: 'utf8' }).trim();
+		const dirty = execFileSync('git', ['status', '--porcelain', '--', 'src'], { cwd: repo, encoding: 'utf8' }).trim() !== '';
+		return `${sha}${dirty ? ' (src/ has uncommitted changes)' : ''}`;
+	} catch {
+		return 'unknown commit';
+	}
 }
