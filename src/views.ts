@@ -54,6 +54,8 @@ export function view<T extends ArrayType>(heap: Heap, ptr: number, type: T, leng
 	const ctor = ctorOf('view', type);
 	checkSize('view', length);
 	const bpe = bytesPer(type);
+	// Another worker may have grown a shared region since this object last looked.
+	if (heap._sync !== null && Number.isSafeInteger(ptr) && ptr + length * bpe > heap._sentinel) heap.refresh();
 	if (!Number.isSafeInteger(ptr) || ptr < heap._payloadBase || ptr + length * bpe > heap._sentinel) {
 		throw heapError('INVALID_POINTER', 'view', `[${ptr}, +${length * bpe}) is not inside the heap's blocks`, 'out-of-range', ptr);
 	}

@@ -148,3 +148,14 @@ test('check() from another object while a small realloc is between its steps see
 	assert.deepEqual(seen, []);
 	assert.deepEqual(A.check(), []);
 });
+
+test('view() from an object that has not yet seen another object grow the region', () => {
+	const Growable = SharedArrayBuffer as unknown as new (n: number, o: { maxByteLength: number }) => SharedArrayBuffer;
+	const sab = new Growable(64 * KiB, { maxByteLength: 1024 * KiB });
+	const A = new Heap({ buffer: sab, grow: true, owner: 1 });
+	const B = Heap.attach(sab, 0, { owner: 2 });
+	const p = A.malloc(200_000);
+	assert.notEqual(p, 0);
+	assert.equal(B.view(p + 150_000, 'u8', 100).length, 100);
+	assert.equal(B.usableSize(p), 200_004);
+});
