@@ -1,6 +1,8 @@
 /**
  * repair.ts: rebuilding a heap's derived state from its block headers, for
- * `Heap.recover` after a worker died inside a heap call.
+ * `Heap.recover` after a worker died inside a heap call. Main entry points:
+ * `repairShared` (the whole repair: caches, an unfinished growth, the
+ * rebuild) and `rebuildHeap` (the rebuild itself).
  *
  * ```
  *  ground truth   the block headers: sizes, F (free), A (aligned)
@@ -23,12 +25,15 @@
  *   its pointer, so freeing it could hand one block out twice.
  */
 import { granuleOf, isMarked, mark } from './bitmap.js';
-import { header, rootGet, rootSet, setFooter, setHeader } from './block.js';
+import { moveBitmap } from './grow.js';
+import { cachedList, clearSlot, releaseSlot, slotWord, takeSplits, truncateLists } from './threads.js';
+import { blockOf, header, rootGet, rootSet, setFooter, setHeader, sizeOf } from './block.js';
 import { heapError } from './errors.js';
 import { insertFree } from './freelist.js';
 import type { Heap } from './heap.js';
 import {
 	ALIGN_MASK,
+	BITMAP_GRANULE_BITS,
 	FREE,
 	HEADER_BYTES,
 	MIN_BLOCK,
@@ -40,9 +45,12 @@ import {
 	R_LIVE_BLOCKS,
 	R_META_BYTES,
 	R_PEAK_USED,
+	R_REGION_END,
 	R_SENTINEL,
+	R_THREADS,
 	R_USED_BYTES,
 	TABLE_END_WORDS,
+	TABLES_BYTES,
 	T_FL_BITMAP,
 } from './layout.js';
 import { walk } from './walk.js';
@@ -136,4 +144,68 @@ export function rebuildHeap(heap: Heap, cached: ReadonlySet<number>, release: Re
 	rootSet(m, root, R_META_BYTES, heap._blocksStart - heap.regionStart + HEADER_BYTES + internalBytes);
 	if (rootGet(m, root, R_PEAK_USED) < used) rootSet(m, root, R_PEAK_USED, used);
 	return result;
+}
+
+/**
+ * With every lock of a shared heap held (shared.ts `recover`): returns the
+ * caches of the dead thread slots `dead` to the heap, settles a growth they
+ * cut short, and rebuilds the heap from its headers.
+ */
+export function repairShared(heap: Heap, i32: Int32Array, table: number, slots: number, dead: readonly number[]): RebuildResult {
+	const bitmapWords = rollBackGrowth(heap);
+	// The root may not open yet (a bitmap still to move): read its bounds as they are.
+	heap._rebind(heap._memory === null ? heap._buffer : heap._memory.buffer);
+	heap.regionEnd = rootGet(heap._m, heap._root, R_REGION_END);
+	heap._sentinel = rootGet(heap._m, heap._root, R_SENTINEL);
+	heap._bitmapWord = rootGet(heap._m, heap._root, R_BITMAP_START) >>> 2;
+	const m = heap._m;
+	const keep = new Set<number>();
+	const release = new Set<number>();
+	for (let s = 0; s < slots; s++) {
+		const w = slotWord(table, s);
+		const isDead = dead.includes(s);
+		// The rebuild counts every block from the headers.
+		takeSplits(m, w);
+		// cachedList ends a list at its first bad entry; the other lists still count.
+		for (const e of cachedList(m, w, heap._blocksStart, heap._sentinel)) {
+			if (e.ok) (isDead ? release : keep).add(e.block);
+		}
+		if (isDead) {
+			clearSlot(m, w);
+			releaseSlot(i32, w);
+		}
+	}
+	const r = rebuildHeap(heap, keep, release, new Set<number>([rootGet(m, heap._root, R_THREADS)]));
+	// Finish the growth the dead thread was making.
+	if (bitmapWords !== 0) moveBitmap(heap, bitmapWords);
+	// A live slot's list a dead thread was draining may have lost its tail.
+	for (let s = 0; s < slots; s++) {
+		if (!dead.includes(s)) truncateLists(m, slotWord(table, s), keep);
+	}
+	return r;
+}
+
+/**
+ * Settles the root after a growth that a dead thread left unfinished
+ * (grow.ts writes REGION_END, then SENTINEL, then moves the bitmap if it is
+ * too small: BITMAP_START, then BITMAP_WORDS). Returns the bitmap words the
+ * region needs when the bitmap has yet to move (0 when it need not).
+ */
+function rollBackGrowth(heap: Heap): number {
+	const m = heap._m;
+	const root = heap._root;
+	const sentinel = rootGet(m, root, R_SENTINEL);
+	if (rootGet(m, root, R_REGION_END) !== sentinel + HEADER_BYTES) rootSet(m, root, R_REGION_END, sentinel + HEADER_BYTES);
+	const words = Math.ceil((sentinel - heap._payloadBase) / (32 << BITMAP_GRANULE_BITS));
+	if (rootGet(m, root, R_BITMAP_WORDS) >= words) return 0;
+	const bitmap = rootGet(m, root, R_BITMAP_START);
+	// BITMAP_START moved but BITMAP_WORDS not yet: the new block (sized for
+	// the grown region) already holds the copied bits.
+	if (bitmap !== heap.regionStart + TABLES_BYTES && (sizeOf(header(m, blockOf(bitmap))) - HEADER_BYTES) >>> 2 >= words) {
+		rootSet(m, root, R_BITMAP_WORDS, words);
+		return 0;
+	}
+	// Before the bitmap moved: the rebuild only needs the bits the old region
+	// had (the new space is one free block); repair() then moves it.
+	return words;
 }

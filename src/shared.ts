@@ -12,9 +12,15 @@
  *                   miss: heap lock ─► one block cut into cacheBatch pieces
  *  free(≤ 4 KiB)    slot lock ─► test-and-clear bit ─► push cache  (no heap lock)
  *                   list over cacheLimit: heap lock ─► half of it back
- *  realloc grow     claim ─► malloc from the cache ─► copy ─► cache the old one
- *   (small)         (a shrink stays in place, under the heap lock)
+ *  realloc shrink   slot lock ─► split in place, the tail to the cache
+ *   (≤ 4 KiB)
+ *  realloc grow     malloc from the cache ─► copy ─► slot lock ─► claim the
+ *   (≤ 4 KiB)       old block ─► cache it
  *  everything else  heap lock
+ *
+ * A claimed block (bit cleared, not yet cached or freed) is never carried
+ * across a moment when this thread holds no lock: check() and recover()
+ * would see it as lost.
  * ```
  * Lock order: the heap lock before any slot lock, slot locks by index. The
  * fast paths take only their own slot lock and never wait for the heap lock
@@ -34,7 +40,7 @@
  * step (every header that shrinks a block is written after the header that
  * takes over the rest), so `recover(owner)` can take its locks over and
  * rebuild the lists, the bitmap and the counters from the headers. See the
- * README's "Shared heaps" for what is guaranteed.
+ * README's "One heap shared by many workers" for what is guaranteed.
  */
 import type { BlockInfo, HeapStats, RecoverReport, Violation } from './api.js';
 import { granuleOf, markAtomic, testAndUnmark, unmarkAtomic } from './bitmap.js';
@@ -49,13 +55,8 @@ import {
 	DEFAULT_THREAD_SLOTS,
 	HEADER_BYTES,
 	MAX_THREAD_SLOTS,
-	BITMAP_GRANULE_BITS,
-	R_BITMAP_START,
-	R_BITMAP_WORDS,
 	R_GROWTHS,
 	R_LIVE_BLOCKS,
-	R_REGION_END,
-	R_SENTINEL,
 	R_LOCK,
 	R_META_BYTES,
 	R_PEAK_USED,
@@ -64,7 +65,6 @@ import {
 	R_USED_BYTES,
 	S_LOCK,
 	SLOT_WORDS,
-	TABLES_BYTES,
 	ALIGN,
 	MAX_PAYLOAD,
 	MIN_BLOCK,
@@ -76,11 +76,11 @@ import {
 	cacheClassUp,
 	cacheLimit,
 } from './layout.js';
-import { rebuildHeap } from './repair.js';
+import { repairShared } from './repair.js';
 import { usableOf } from './resize.js';
 import { readStats } from './stats.js';
-import { addSplit, truncateLists, takeSplits, cachePop, cachePush, cacheCount, cachedBlocks, cachedBytes, cachedList, claimSlot, clearSlot, releaseSlot, slotClaimed, slotOwner, slotWord } from './threads.js';
-import { growRegion, moveBitmap } from './grow.js';
+import { addSplit, cacheCount, cachePop, cachePush, cachedBlocks, cachedBytes, cachedList, claimSlot, releaseSlot, slotClaimed, slotOwner, slotWord, takeSplits } from './threads.js';
+import { growRegion } from './grow.js';
 import { lock, takeOver, tryLock, unlock } from './sync.js';
 import { walk } from './walk.js';
 
@@ -849,7 +849,11 @@ export class SharedState {
 				const w = slotWord(this.table, held) + S_LOCK;
 				if (takeFromDead(w) === 0) lock(a, w, this.id, this.timeout, 'recover');
 			}
-			this.repair(dead, report);
+			const r = repairShared(this.heap, this.i32, this.table, this.slots, dead);
+			this.growthsSeen = rootGet(this.heap._m, this.heap._root, R_GROWTHS);
+			report.cachedReturned = r.released;
+			report.leakedBlocks = r.leaked;
+			report.rebuilt = true;
 		} catch (e) {
 			this.unlockSlots(held);
 			// A heap the dead thread left half-updated stays locked in its name
@@ -862,69 +866,4 @@ export class SharedState {
 		this.unlockHeap();
 		return report;
 	}
-
-	/** With every lock held: returns the dead slots' caches and rebuilds the heap from its headers. */
-	private repair(dead: number[], report: RecoverReport): void {
-		const heap = this.heap;
-		const bitmapWords = rollBackGrowth(heap);
-		// The root may not open yet (a bitmap still to move): read its bounds as they are.
-		heap._rebind(heap._memory === null ? heap._buffer : heap._memory.buffer);
-		heap.regionEnd = rootGet(heap._m, heap._root, R_REGION_END);
-		heap._sentinel = rootGet(heap._m, heap._root, R_SENTINEL);
-		heap._bitmapWord = rootGet(heap._m, heap._root, R_BITMAP_START) >>> 2;
-		this.growthsSeen = rootGet(heap._m, heap._root, R_GROWTHS);
-		const m = heap._m;
-		const keep = new Set<number>();
-		const release = new Set<number>();
-		for (let s = 0; s < this.slots; s++) {
-			const w = slotWord(this.table, s);
-			const isDead = dead.includes(s);
-			// The rebuild counts every block from the headers.
-			takeSplits(m, w);
-			// cachedList ends a list at its first bad entry; the other lists still count.
-			for (const e of cachedList(m, w, heap._blocksStart, heap._sentinel)) {
-				if (e.ok) (isDead ? release : keep).add(e.block);
-			}
-			if (isDead) {
-				clearSlot(m, w);
-				releaseSlot(this.i32, w);
-			}
-		}
-		const internal = new Set<number>([rootGet(m, heap._root, R_THREADS)]);
-		const r = rebuildHeap(heap, keep, release, internal);
-		// Finish the growth the dead thread was making.
-		if (bitmapWords !== 0) moveBitmap(heap, bitmapWords);
-		report.cachedReturned = r.released;
-		report.leakedBlocks = r.leaked;
-		report.rebuilt = true;
-		// A live slot's list a dead thread was draining may have lost its tail.
-		for (let s = 0; s < this.slots; s++) {
-			if (!dead.includes(s)) truncateLists(m, slotWord(this.table, s), keep);
-		}
-	}
-}
-
-/**
- * Settles the root after a growth that a dead thread left unfinished
- * (grow.ts writes REGION_END, then SENTINEL, then moves the bitmap if it is
- * too small: BITMAP_START, then BITMAP_WORDS). Returns the bitmap words the
- * region needs when the bitmap has yet to move (0 when it need not).
- */
-function rollBackGrowth(heap: Heap): number {
-	const m = heap._m;
-	const root = heap._root;
-	const sentinel = rootGet(m, root, R_SENTINEL);
-	if (rootGet(m, root, R_REGION_END) !== sentinel + HEADER_BYTES) rootSet(m, root, R_REGION_END, sentinel + HEADER_BYTES);
-	const words = Math.ceil((sentinel - heap._payloadBase) / (32 << BITMAP_GRANULE_BITS));
-	if (rootGet(m, root, R_BITMAP_WORDS) >= words) return 0;
-	const bitmap = rootGet(m, root, R_BITMAP_START);
-	// BITMAP_START moved but BITMAP_WORDS not yet: the new block (sized for
-	// the grown region) already holds the copied bits.
-	if (bitmap !== heap.regionStart + TABLES_BYTES && (sizeOf(header(m, blockOf(bitmap))) - HEADER_BYTES) >>> 2 >= words) {
-		rootSet(m, root, R_BITMAP_WORDS, words);
-		return 0;
-	}
-	// Before the bitmap moved: the rebuild only needs the bits the old region
-	// had (the new space is one free block); repair() then moves it.
-	return words;
 }
