@@ -223,6 +223,29 @@ describe('renderSvg', () => {
 		}
 	});
 
+	test('a shared heap: its thread table is drawn internal and its cached blocks cached, with legend entries', () => {
+		const heap = new Heap({ buffer: new SharedArrayBuffer(256 * 1024) });
+		const p = heap.malloc(100);
+		const q = heap.malloc(100);
+		heap.free(p);
+		const views = blockViews(heap);
+		const t = blockTotals(views);
+		const s = heap.stats();
+		assert.equal(t.cached, s.cachedBytes);
+		assert.equal(views.filter((v) => v.state === 'cached').length, s.cachedBlocks);
+		assert.equal(views.filter((v) => v.state === 'internal').length, 1);
+		// META_BYTES = everything before the first block, the sentinel, and the internal blocks.
+		assert.equal(t.internal, s.metaBytes - (heap._blocksStart - heap.regionStart) - L.HEADER_BYTES);
+		const doc = parseXml(renderSvg(heap));
+		const blocks = findAll(doc, (e) => hasClass(e, 'block'));
+		const stateOf = (ptr: number) => blocks.find((e) => e.attrs['data-ptr'] === String(ptr))?.attrs['data-state'];
+		assert.equal(stateOf(p), 'cached');
+		assert.equal(stateOf(q), 'allocated');
+		assert.equal(blocks.filter((e) => e.attrs['data-state'] === 'internal').length, 1);
+		const legendText = findAll(doc, (e) => e.name === 'text' && e.text.includes('thread cache'));
+		assert.equal(legendText.length, 1, 'the legend names cached blocks');
+	});
+
 	test('text is escaped: a title full of markup stays well-formed and reads back', () => {
 		const title = `<b>&amp; "quotes" 'apos' ]]> &#0;`;
 		const doc = parseXml(renderSvg(new Heap({ size: 8192 }), { title }));

@@ -37,7 +37,7 @@ import type { Heap } from '../heap.js';
 import { ALIGN, ALIGN_TRAILER_BYTES, HEADER_BYTES, MIN_BLOCK } from '../layout.js';
 
 /** What a run of bytes inside a block is for (see the file comment). */
-export type PartKind = 'header' | 'payload' | 'slack' | 'trailer' | 'free' | 'gap';
+export type PartKind = 'header' | 'payload' | 'slack' | 'trailer' | 'free' | 'gap' | 'cached' | 'internal';
 
 /** A run of bytes of one kind, `[start, end)` as buffer offsets. */
 export interface BlockPart {
@@ -46,12 +46,16 @@ export interface BlockPart {
 	end: number;
 }
 
-/** A block's state as a map shows it: `gap` is a free block that may be alignment padding. */
-export type BlockState = 'allocated' | 'free' | 'gap';
+/**
+ * A block's state as a map shows it: `gap` is a free block that may be
+ * alignment padding; `cached` waits in a shared heap's thread cache;
+ * `internal` is heapfit's own (a moved bitmap, a thread table).
+ */
+export type BlockState = 'allocated' | 'free' | 'gap' | 'cached' | 'internal';
 
 /** One block as the walker sees it, with its bytes classified. */
 export interface BlockView extends BlockInfo {
-	/** `allocated`, `free`, or `gap` (free, in front of an ALIGNED block). */
+	/** `allocated`, `free`, `gap` (free, in front of an ALIGNED block), `cached` or `internal`. */
 	state: BlockState;
 	/** Bytes the caller may use (0 for a free block). */
 	usable: number;
@@ -80,6 +84,10 @@ export interface BlockTotals {
 	free: number;
 	/** Of `free`, bytes of free blocks that may be alignment padding. */
 	gap: number;
+	/** Bytes of blocks in thread caches (counted in `allocatedBlocks`). */
+	cached: number;
+	/** Bytes of heapfit's own internal blocks (counted in `allocatedBlocks`). */
+	internal: number;
 	/** Size of the largest free block (0 when none). */
 	largestFree: number;
 	/** Usable bytes of allocated blocks whose request is known. */
@@ -121,6 +129,11 @@ export function blockViews(heap: Heap, requested?: ReadonlyMap<number, number>):
 			views.push({ ...b, aligned: false, state: 'free', usable: 0, requested: null, align: 0, parts });
 			continue;
 		}
+		if (b.cached || b.internal) {
+			const kind = b.cached ? 'cached' : 'internal';
+			views.push({ ...b, state: kind, usable: 0, requested: null, align: ALIGN, parts: [{ kind, start: b.block, end }] });
+			continue;
+		}
 		const align = b.aligned && b.size >= MIN_BLOCK && b.block + b.size <= heap._sentinel ? alignTrailer(m, b.block, b.size) : ALIGN;
 		const usable = Math.max(0, b.size - HEADER_BYTES - (b.aligned ? ALIGN_TRAILER_BYTES : 0));
 		const asked = requested?.get(b.ptr);
@@ -151,6 +164,8 @@ export function blockTotals(views: readonly BlockView[]): BlockTotals {
 		trailer: 0,
 		free: 0,
 		gap: 0,
+		cached: 0,
+		internal: 0,
 		largestFree: 0,
 		knownUsable: 0,
 		internalFragmentation: null,

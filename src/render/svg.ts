@@ -20,7 +20,7 @@
  * `area · pxPerByte`.
  *
  * Each block is one `<g class="block">` carrying `data-block`, `data-ptr`,
- * `data-size` and `data-state` (`allocated`, `free`, `gap`) and a `<title>`
+ * `data-size` and `data-state` (`allocated`, `free`, `gap`, `cached`, `internal`) and a `<title>`
  * (a tooltip when hovered); the map's `<g class="blocks">` carries the
  * geometry (`data-blocks-start`, `data-area`, `data-row-bytes`,
  * `data-px-per-byte`). The part kinds and what they mean are in blocks.ts.
@@ -102,6 +102,8 @@ const LEGEND: [PartKind, string][] = [
 	['trailer', 'align trailer (4 B)'],
 	['free', 'free'],
 	['gap', 'free, before an aligned block (padding)'],
+	['cached', 'in a thread cache (shared heap)'],
+	['internal', 'heapfit’s own (bitmap, thread table)'],
 ];
 
 const PAD = 12;
@@ -228,6 +230,8 @@ export function describeBlock(v: BlockView): string {
 	if (v.state === 'gap') {
 		return `${head}: free, in front of an aligned block; it can be the padding alignedAlloc left there (reusable)`;
 	}
+	if (v.state === 'cached') return `${head}: freed, waiting in a thread cache for its worker's next malloc of this size`;
+	if (v.state === 'internal') return `${head}: heapfit's own block (a moved payload-start bitmap or a thread table)`;
 	const parts = [`${head}: allocated`, `ptr ${hex(v.ptr)}`, 'header 4 B'];
 	if (v.requested !== null) parts.push(`requested ${formatInt(v.requested)} B`, `slack ${formatInt(v.usable - v.requested)} B`);
 	else parts.push(`usable ${formatInt(v.usable)} B`);

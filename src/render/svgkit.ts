@@ -14,6 +14,8 @@ export const PALETTE = {
 	free: '#e5e7eb',
 	gap: '#e5e7eb',
 	gapHatch: '#9333ea',
+	cached: '#86efac',
+	internal: '#475569',
 	unknown: '#dc2626',
 	rowBackground: '#f9fafb',
 	rowOutline: '#9ca3af',
