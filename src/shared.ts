@@ -46,7 +46,7 @@ import type { BlockInfo, HeapStats, RecoverReport, Violation } from './api.js';
 import { granuleOf, markAtomic, testAndUnmark, unmarkAtomic } from './bitmap.js';
 import { blockOf, header, ptrOf, resizeHeaderAtomic, rootAdd, rootGet, rootSet, setHeader, sizeOf } from './block.js';
 import { checkHeap } from './check.js';
-import { heapError } from './errors.js';
+import { HeapError, heapError } from './errors.js';
 import type { Heap } from './heap.js';
 import {
 	ALIGNED,
@@ -514,6 +514,9 @@ export class SharedState {
 		}
 		try {
 			this.trim(c);
+		} catch (e) {
+			// The slot lock held by a dead thread: the next call reports it.
+			if (!(e instanceof HeapError && e.code === 'LOCK_TIMEOUT')) throw e;
 		} finally {
 			this.unlockHeap();
 		}
