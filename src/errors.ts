@@ -90,6 +90,11 @@ export function heapError(
 	return new HeapError(code, op, message, reason, received);
 }
 
+/** HeapError INVALID_OPTIONS raised by `op`. */
+export function invalidOptions(op: string, message: string, received?: unknown): HeapError {
+	return heapError('INVALID_OPTIONS', op, message, undefined, received);
+}
+
 /** Throws INVALID_SIZE unless `size` is a non-negative safe integer. */
 export function checkSize(op: string, size: number): void {
 	if (!Number.isSafeInteger(size) || size < 0) {

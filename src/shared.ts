@@ -45,8 +45,7 @@
 import type { BlockInfo, HeapStats, RecoverReport, Violation } from './api.js';
 import { granuleOf, markAtomic, testAndUnmark, unmarkAtomic } from './bitmap.js';
 import { blockOf, header, ptrOf, resizeHeaderAtomic, rootAdd, rootGet, rootSet, setHeader, sizeOf } from './block.js';
-import { checkHeap } from './check.js';
-import { HeapError, heapError } from './errors.js';
+import { HeapError, invalidOptions } from './errors.js';
 import type { Heap } from './heap.js';
 import {
 	ALIGNED,
@@ -76,12 +75,11 @@ import {
 	cacheClassUp,
 	cacheLimit,
 } from './layout.js';
-import { repairShared } from './repair.js';
+import { recoverOwner, sharedBlocks, sharedCheck, sharedStats } from './shared-admin.js';
 import { usableOf } from './resize.js';
-import { readStats } from './stats.js';
-import { addSplit, cacheCount, cachePop, cachePush, cachedBlocks, cachedBytes, cachedList, claimSlot, releaseSlot, slotClaimed, slotOwner, slotWord, takeSplits } from './threads.js';
+import { addSplit, cacheCount, cachePop, cachePush, claimSlot, releaseSlot, slotWord, takeSplits } from './threads.js';
 import { growRegion } from './grow.js';
-import { lock, takeOver, tryLock, unlock } from './sync.js';
+import { lock, tryLock, unlock } from './sync.js';
 import { walk } from './walk.js';
 
 /** Lock holder id of a Heap object without a thread slot. */
@@ -104,17 +102,17 @@ function defaultSlots(regionBytes: number): number {
 export function checkSharedOptions(op: string, threads: unknown, timeout: unknown, owner: unknown, regionBytes: number): void {
 	if (threads !== undefined) {
 		if (!Number.isInteger(threads) || (threads as number) < 0 || (threads as number) > MAX_THREAD_SLOTS) {
-			throw optionError(op, `threads must be an integer in [0, ${MAX_THREAD_SLOTS}]`, threads);
+			throw invalidOptions(op, `threads must be an integer in [0, ${MAX_THREAD_SLOTS}]`, threads);
 		}
 		if (regionBytes !== 0 && (threads as number) * SLOT_WORDS * 4 > regionBytes / 2) {
-			throw optionError(op, `a thread table of ${String(threads)} slots does not fit a region of ${regionBytes} bytes`, threads);
+			throw invalidOptions(op, `a thread table of ${String(threads)} slots does not fit a region of ${regionBytes} bytes`, threads);
 		}
 	}
 	if (timeout !== undefined && !(typeof timeout === 'number' && timeout >= 0)) {
-		throw optionError(op, 'lockTimeout must be a non-negative number of milliseconds (Infinity allowed)', timeout);
+		throw invalidOptions(op, 'lockTimeout must be a non-negative number of milliseconds (Infinity allowed)', timeout);
 	}
 	if (owner !== undefined && !(Number.isInteger(owner) && (owner as number) >= 0 && (owner as number) <= 0xffff_ffff)) {
-		throw optionError(op, 'owner must be an integer in [0, 2^32)', owner);
+		throw invalidOptions(op, 'owner must be an integer in [0, 2^32)', owner);
 	}
 }
 
@@ -123,9 +121,6 @@ export function isSharedBuffer(buffer: unknown): buffer is SharedArrayBuffer {
 	return typeof SharedArrayBuffer !== 'undefined' && buffer instanceof SharedArrayBuffer;
 }
 
-function optionError(op: string, message: string, received?: unknown): Error {
-	return heapError('INVALID_OPTIONS', op, message, undefined, received);
-}
 
 /** Per-Heap-object state of a heap on shared memory (see the file comment). */
 export class SharedState {
@@ -139,20 +134,27 @@ export class SharedState {
 	/** This object's thread slot, −1 when it has none. */
 	slot = -1;
 	/** Word index of the slot. */
-	private slotW = 0;
+	/** @internal */
+	slotW = 0;
 	/** Lock holder id: slot + 1, or NO_SLOT_ID. */
-	private id = NO_SLOT_ID;
+	/** @internal */
+	id = NO_SLOT_ID;
 	/** Word index of the thread table (0: no table) and its slot count. */
-	private table = 0;
-	private slots = 0;
+	/** @internal */
+	table = 0;
+	/** @internal */
+	slots = 0;
 	/** Word index of the root LOCK. */
-	private readonly lockW: number;
+	/** @internal */
+	readonly lockW: number;
 	/** GROWTHS as of this object's views. */
-	private growthsSeen: number;
+	/** @internal */
+	growthsSeen: number;
 	/** Prefetching blocks into the cache must not grow the region. */
 	private noGrow = false;
 	readonly timeout: number;
-	private readonly owner: number;
+	/** @internal */
+	readonly owner: number;
 
 	/** The options were checked by `checkSharedOptions` before the region was touched. */
 	constructor(heap: Heap, fresh: boolean, threads: number | undefined, timeout: number | undefined, owner: number | undefined) {
@@ -183,7 +185,7 @@ export class SharedState {
 		const m = heap._m;
 		const root = heap._root;
 		const ptr = heap._allocBlock(blockSizeFor(threads * SLOT_WORDS * 4));
-		if (ptr === 0) throw optionError('Heap', `the region is too small for a thread table of ${threads} slots`, threads);
+		if (ptr === 0) throw invalidOptions('Heap', `the region is too small for a thread table of ${threads} slots`, threads);
 		const size = sizeOf(header(m, blockOf(ptr)));
 		m.fill(0, ptr >>> 2, (ptr + size - HEADER_BYTES) >>> 2);
 		heap._unmark(ptr);
@@ -239,7 +241,8 @@ export class SharedState {
 		lock(this.i32, this.lockW, this.id, this.timeout, op);
 		this.followOrUnlock(this.lockW);
 	}
-	private unlockHeap(): void {
+	/** @internal */
+	unlockHeap(): void {
 		unlock(this.i32, this.lockW);
 	}
 	/** Takes this slot's lock and catches up with growth; nothing is held if it throws. */
@@ -270,11 +273,13 @@ export class SharedState {
 			}
 		}
 	}
-	private unlockSlots(count = this.slots): void {
+	/** @internal */
+	unlockSlots(count = this.slots): void {
 		for (let s = 0; s < count; s++) unlock(this.i32, slotWord(this.table, s) + S_LOCK);
 	}
 	/** Runs `f` with the heap lock and every slot lock held. */
-	private exclusive<T>(op: string, f: () => T): T {
+	/** @internal */
+	exclusive<T>(op: string, f: () => T): T {
 		this.lockHeap(op);
 		try {
 			this.lockSlots(op);
@@ -742,68 +747,17 @@ export class SharedState {
 
 	// ─── Introspection ───────────────────────────────────────────────────
 
-	/** Cached bytes and blocks over every slot (locks held). */
-	private cacheTotals(): { bytes: number; blocks: number } {
-		const m = this.heap._m;
-		let bytes = 0;
-		let blocks = 0;
-		for (let s = 0; s < this.slots; s++) {
-			const w = slotWord(this.table, s);
-			bytes += cachedBytes(m, w);
-			blocks += cachedBlocks(m, w);
-		}
-		return { bytes, blocks };
-	}
-
 	stats(): HeapStats {
-		return this.exclusive('stats', () => {
-			const st = readStats(this.heap);
-			const { bytes, blocks } = this.cacheTotals();
-			st.usedBytes -= bytes - blocks * HEADER_BYTES;
-			st.liveBlocks -= blocks;
-			st.overheadBytes -= blocks * HEADER_BYTES;
-			st.cachedBytes = bytes;
-			st.cachedBlocks = blocks;
-			return st;
-		});
+		return sharedStats(this);
 	}
-
 	blocks(): IterableIterator<BlockInfo> {
-		return this.exclusive('blocks', () => [...walk(this.heap, this.cachedSet([]))])[Symbol.iterator]();
+		return sharedBlocks(this);
 	}
-
 	check(): Violation[] {
-		return this.exclusive('check', () => {
-			const out: Violation[] = [];
-			const cached = this.cachedSet(out);
-			return out.concat(checkHeap(this.heap, cached));
-		});
+		return sharedCheck(this);
 	}
-
-	/** With every lock held: the blocks in all thread caches; what is wrong with them goes to `out`. */
-	private cachedSet(out: Violation[]): Set<number> {
-		const heap = this.heap;
-		const m = heap._m;
-		const cached = new Set<number>();
-		for (let s = 0; s < this.slots; s++) {
-			const w = slotWord(this.table, s);
-			let bytes = 0;
-			let count = 0;
-			for (const e of cachedList(m, w, heap._blocksStart, heap._sentinel)) {
-				if (!e.ok || cached.has(e.block)) {
-					out.push({ rule: 'cache', at: e.block, message: `slot ${s} list ${e.c} holds ${e.block}, which is not a cached block of its class` });
-					continue;
-				}
-				cached.add(e.block);
-				bytes += sizeOf(header(m, e.block));
-				count++;
-			}
-			if (!slotClaimed(this.i32, w) && count !== 0) out.push({ rule: 'cache', at: w << 2, message: `free slot ${s} caches ${count} blocks` });
-			if (bytes !== cachedBytes(m, w) || count !== cachedBlocks(m, w)) {
-				out.push({ rule: 'cache', at: w << 2, message: `slot ${s} counts ${cachedBlocks(m, w)} blocks / ${cachedBytes(m, w)} B, its lists hold ${count} / ${bytes} B` });
-			}
-		}
-		return cached;
+	recover(owner: number): RecoverReport {
+		return recoverOwner(this, owner);
 	}
 
 	refresh(): void {
@@ -816,57 +770,4 @@ export class SharedState {
 		}
 	}
 
-	// ─── Recovery ────────────────────────────────────────────────────────
-
-	recover(owner: number): RecoverReport {
-		if (!Number.isInteger(owner) || owner <= 0 || owner > 0xffff_ffff) {
-			throw optionError('recover', 'owner must be the positive integer tag the dead worker attached with', owner);
-		}
-		if (owner === this.owner && this.slot >= 0) throw optionError('recover', 'owner is this Heap object itself', owner);
-		const m = this.heap._m;
-		const dead: number[] = [];
-		for (let s = 0; s < this.slots; s++) {
-			const w = slotWord(this.table, s);
-			if (slotClaimed(this.i32, w) && slotOwner(m, w) === owner) dead.push(s);
-		}
-		const report: RecoverReport = { slots: dead.length, locksTaken: 0, cachedReturned: 0, leakedBlocks: 0, rebuilt: false };
-		if (dead.length === 0) return report;
-		const a = this.i32;
-		// Any lock a dead thread holds is taken over (it may hold other slots'
-		// locks too, from stats, check, growth or a flush); a live holder is waited for.
-		const takeFromDead = (w: number): number => {
-			for (const s of dead) {
-				const v = Atomics.load(a, w);
-				if (takeOver(a, w, s + 1, this.id)) {
-					report.locksTaken++;
-					return v;
-				}
-			}
-			return 0;
-		};
-		const deadHeapValue = takeFromDead(this.lockW);
-		if (deadHeapValue === 0) lock(a, this.lockW, this.id, this.timeout, 'recover');
-		let held = 0;
-		try {
-			for (; held < this.slots; held++) {
-				const w = slotWord(this.table, held) + S_LOCK;
-				if (takeFromDead(w) === 0) lock(a, w, this.id, this.timeout, 'recover');
-			}
-			const r = repairShared(this.heap, this.i32, this.table, this.slots, dead);
-			this.growthsSeen = rootGet(this.heap._m, this.heap._root, R_GROWTHS);
-			report.cachedReturned = r.released;
-			report.leakedBlocks = r.leaked;
-			report.rebuilt = true;
-		} catch (e) {
-			this.unlockSlots(held);
-			// A heap the dead thread left half-updated stays locked in its name
-			// rather than being handed to everyone.
-			if (deadHeapValue !== 0) Atomics.store(a, this.lockW, deadHeapValue);
-			else this.unlockHeap();
-			throw e;
-		}
-		this.unlockSlots();
-		this.unlockHeap();
-		return report;
-	}
 }

@@ -1,0 +1,142 @@
+/**
+ * shared-admin.ts: the calls of a shared heap that hold every lock at once:
+ * `stats`, `blocks`, `check` (with every thread cache accounted for) and
+ * `recover` (taking over a dead worker's locks, then repair.ts). The fast
+ * paths and the locks themselves are in shared.ts.
+ *
+ * ```
+ *  heap lock ─┬─ slot 0 lock ─ slot 1 lock ─ … ─ slot n−1 lock   (in this order)
+ *             └─ the snapshot or the repair runs here
+ * ```
+ */
+import type { BlockInfo, HeapStats, RecoverReport, Violation } from './api.js';
+import { header, rootGet, sizeOf } from './block.js';
+import { checkHeap } from './check.js';
+import { invalidOptions } from './errors.js';
+import { HEADER_BYTES, R_GROWTHS, S_LOCK } from './layout.js';
+import { repairShared } from './repair.js';
+import type { SharedState } from './shared.js';
+import { readStats } from './stats.js';
+import { lock, takeOver } from './sync.js';
+import { cachedBlocks, cachedBytes, cachedList, slotClaimed, slotOwner, slotWord } from './threads.js';
+import { walk } from './walk.js';
+
+/** Cached bytes and blocks over every slot (locks held). */
+function cacheTotals(st: SharedState): { bytes: number; blocks: number } {
+	const m = st.heap._m;
+	let bytes = 0;
+	let blocks = 0;
+	for (let s = 0; s < st.slots; s++) {
+		const w = slotWord(st.table, s);
+		bytes += cachedBytes(m, w);
+		blocks += cachedBlocks(m, w);
+	}
+	return { bytes, blocks };
+}
+
+/** `Heap.stats` of a shared heap: the root's counters less the cached blocks, with every lock held. */
+export function sharedStats(st: SharedState): HeapStats {
+	return st.exclusive('stats', () => {
+		const out = readStats(st.heap);
+		const { bytes, blocks } = cacheTotals(st);
+		out.usedBytes -= bytes - blocks * HEADER_BYTES;
+		out.liveBlocks -= blocks;
+		out.overheadBytes -= blocks * HEADER_BYTES;
+		out.cachedBytes = bytes;
+		out.cachedBlocks = blocks;
+		return out;
+	});
+}
+
+/** `Heap.blocks` of a shared heap: a snapshot of the walk taken with every lock held. */
+export function sharedBlocks(st: SharedState): IterableIterator<BlockInfo> {
+	return st.exclusive('blocks', () => [...walk(st.heap, cachedSet(st, []))])[Symbol.iterator]();
+}
+
+/** `Heap.check` of a shared heap: the cache lists, then every heap invariant, with every lock held. */
+export function sharedCheck(st: SharedState): Violation[] {
+	return st.exclusive('check', () => {
+		const out: Violation[] = [];
+		const cached = cachedSet(st, out);
+		return out.concat(checkHeap(st.heap, cached));
+	});
+}
+
+/** With every lock held: the blocks in all thread caches; what is wrong with them goes to `out`. */
+function cachedSet(st: SharedState, out: Violation[]): Set<number> {
+	const heap = st.heap;
+	const m = heap._m;
+	const cached = new Set<number>();
+	for (let s = 0; s < st.slots; s++) {
+		const w = slotWord(st.table, s);
+		let bytes = 0;
+		let count = 0;
+		for (const e of cachedList(m, w, heap._blocksStart, heap._sentinel)) {
+			if (!e.ok || cached.has(e.block)) {
+				out.push({ rule: 'cache', at: e.block, message: `slot ${s} list ${e.c} holds ${e.block}, which is not a cached block of its class` });
+				continue;
+			}
+			cached.add(e.block);
+			bytes += sizeOf(header(m, e.block));
+			count++;
+		}
+		if (!slotClaimed(st.i32, w) && count !== 0) out.push({ rule: 'cache', at: w << 2, message: `free slot ${s} caches ${count} blocks` });
+		if (bytes !== cachedBytes(m, w) || count !== cachedBlocks(m, w)) {
+			out.push({ rule: 'cache', at: w << 2, message: `slot ${s} counts ${cachedBlocks(m, w)} blocks / ${cachedBytes(m, w)} B, its lists hold ${count} / ${bytes} B` });
+		}
+	}
+	return cached;
+}
+
+/** `Heap.recover` (see the README for what it guarantees): the locks, then repair.ts. */
+export function recoverOwner(st: SharedState, owner: number): RecoverReport {
+	if (!Number.isInteger(owner) || owner <= 0 || owner > 0xffff_ffff) {
+		throw invalidOptions('recover', 'owner must be the positive integer tag the dead worker attached with', owner);
+	}
+	if (owner === st.owner && st.slot >= 0) throw invalidOptions('recover', 'owner is this Heap object itself', owner);
+	const m = st.heap._m;
+	const dead: number[] = [];
+	for (let s = 0; s < st.slots; s++) {
+		const w = slotWord(st.table, s);
+		if (slotClaimed(st.i32, w) && slotOwner(m, w) === owner) dead.push(s);
+	}
+	const report: RecoverReport = { slots: dead.length, locksTaken: 0, cachedReturned: 0, leakedBlocks: 0, rebuilt: false };
+	if (dead.length === 0) return report;
+	const a = st.i32;
+	// Any lock a dead thread holds is taken over (it may hold other slots'
+	// locks too, from stats, check, growth or a flush); a live holder is waited for.
+	const takeFromDead = (w: number): number => {
+		for (const s of dead) {
+			const v = Atomics.load(a, w);
+			if (takeOver(a, w, s + 1, st.id)) {
+				report.locksTaken++;
+				return v;
+			}
+		}
+		return 0;
+	};
+	const deadHeapValue = takeFromDead(st.lockW);
+	if (deadHeapValue === 0) lock(a, st.lockW, st.id, st.timeout, 'recover');
+	let held = 0;
+	try {
+		for (; held < st.slots; held++) {
+			const w = slotWord(st.table, held) + S_LOCK;
+			if (takeFromDead(w) === 0) lock(a, w, st.id, st.timeout, 'recover');
+		}
+		const r = repairShared(st.heap, st.i32, st.table, st.slots, dead);
+		st.growthsSeen = rootGet(st.heap._m, st.heap._root, R_GROWTHS);
+		report.cachedReturned = r.released;
+		report.leakedBlocks = r.leaked;
+		report.rebuilt = true;
+	} catch (e) {
+		st.unlockSlots(held);
+		// A heap the dead thread left half-updated stays locked in its name
+		// rather than being handed to everyone.
+		if (deadHeapValue !== 0) Atomics.store(a, st.lockW, deadHeapValue);
+		else st.unlockHeap();
+		throw e;
+	}
+	st.unlockSlots();
+	st.unlockHeap();
+	return report;
+}
