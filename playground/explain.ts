@@ -3,7 +3,7 @@
  * changes `diffBlocks` found, and which concept paragraph of the page it
  * illustrates.
  */
-import { HEADER_BYTES, MIN_BLOCK, blockSizeFor } from '../src/layout.js';
+import { ALIGN, ALIGN_TRAILER_BYTES, HEADER_BYTES, MIN_BLOCK, blockSizeFor } from '../src/layout.js';
 import { hex } from '../src/render/svgkit.js';
 import type { Change } from './diff.js';
 
@@ -25,24 +25,29 @@ function sizes(c: Change): string {
 	return c.after.map((b) => `${bytes(b.size)}${b.free ? ' free' : ''}`).join(' + ');
 }
 
+/** Block size a `malloc(size)`, or an `alignedAlloc(align, size)` (its align trailer too), takes. */
+export function requestBlockSize(size: number, align: number): number {
+	return blockSizeFor(size + (align > ALIGN ? ALIGN_TRAILER_BYTES : 0));
+}
+
 /** What `malloc(size)` or `alignedAlloc(align, size)` returning `ptr` did. */
 export function explainAlloc(size: number, align: number, ptr: number, changes: Change[], largestFree: number, freeBytes: number): Explanation {
-	const call = align > 8 ? `alignedAlloc(${align}, ${size})` : `malloc(${size})`;
+	const call = align > ALIGN ? `alignedAlloc(${align}, ${size})` : `malloc(${size})`;
 	if (ptr === 0) {
 		const frag = freeBytes > size ? ` ${bytes(freeBytes)} are free in all, but in pieces: that is external fragmentation.` : '';
 		return { text: `${call} returned 0: no free block is large enough (the largest is ${bytes(largestFree)}).${frag}`, concepts: ['external'] };
 	}
-	const need = blockSizeFor(size + (align > 8 ? 4 : 0));
+	const need = requestBlockSize(size, align);
 	const why =
-		align > 8
+		align > ALIGN
 			? `a ${bytes(need)} block: ${size} B + 4 B header + a 4 B trailer that remembers the alignment, rounded up to 8`
 			: `a ${bytes(need)} block: ${size} B + ${HEADER_BYTES} B header, rounded up to a multiple of 8${need === MIN_BLOCK && size + HEADER_BYTES < MIN_BLOCK ? ' and at least 16 B' : ''}`;
 	const split = changes.find((c) => c.kind === 'split' || c.kind === 'reshape');
-	const concepts: Concept[] = [align > 8 ? 'alignment' : 'headers', 'internal'];
+	const concepts: Concept[] = [align > ALIGN ? 'alignment' : 'headers', 'internal'];
 	let how: string;
 	if (split !== undefined) {
 		how = ` It was cut from a ${bytes(split.before[0].size)} free block (split: ${sizes(split)}); the free part went back to a free list.`;
-		if (align > 8 && split.after[0].free) how += ` The ${bytes(split.after[0].size)} in front of it is the alignment padding, kept as a free block.`;
+		if (align > ALIGN && split.after[0].free) how += ` The ${bytes(split.after[0].size)} in front of it is the alignment padding, kept as a free block.`;
 		concepts.push('splitting', 'bins');
 	} else {
 		how = ' It took a whole free block: what was left over would have been under 16 B, too small to be a block of its own.';

@@ -14,11 +14,13 @@
 import { Heap } from '../src/index.js';
 import { type BlockView, type ReplaySeries, blockTotals, blockViews, renderSvg, renderTimelineSvg, sampleReplay } from '../src/render/index.js';
 import { hex } from '../src/render/svgkit.js';
+import { blockOf } from '../src/block.js';
+import { ALIGN } from '../src/layout.js';
 import { mappingInsert } from '../src/sizeclass.js';
 import { type Trace, readTrace } from '../src/trace/index.js';
 import { TraceCursor } from './cursor.js';
 import { type Blk, type Change, diffBlocks } from './diff.js';
-import { type Concept, type Explanation, bytes, explainAlloc, explainFree, explainRealloc } from './explain.js';
+import { type Concept, type Explanation, bytes, explainAlloc, explainFree, explainRealloc, requestBlockSize } from './explain.js';
 import { binsHtml, blockHtml, html, statsHtml } from './panels.js';
 
 const TRACE_URL = 'sqlite-index.trace.gz';
@@ -229,15 +231,15 @@ function act(call: () => number, explain: (out: number, changes: Change[]) => Ex
 // ─── Heap calls ──────────────────────────────────────────────────────────
 
 function allocate(size: number, align: number): void {
-	binHighlight = mappingInsert(Math.max(16, size + 4));
+	binHighlight = mappingInsert(requestBlockSize(size, align));
 	const s = heap().stats();
 	act(
-		() => (align > 8 ? heap().alignedAlloc(align, size) : heap().malloc(size)),
+		() => (align > ALIGN ? heap().alignedAlloc(align, size) : heap().malloc(size)),
 		(out, changes) => explainAlloc(size, align, out, changes, s.largestFreeBlock, s.freeBytes),
 		(p) => {
 			if (p === 0) return;
 			requested().set(p, size);
-			selected = p - 4;
+			selected = blockOf(p);
 			tabStop = selected;
 		},
 	);
@@ -278,7 +280,7 @@ function reallocSelected(size: number): void {
 			requested().delete(v.ptr);
 			requested().set(q, size);
 			cursor?.moved(v.ptr, q);
-			selected = q - 4;
+			selected = blockOf(q);
 			tabStop = selected;
 		},
 	);

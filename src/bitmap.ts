@@ -20,6 +20,11 @@ function wordOf(bitmapWord: number, g: number): number {
 	return bitmapWord + (g >>> 5);
 }
 
+/** Bitmap words that cover every payload in `[payloadBase, end)`. */
+export function wordsToCover(payloadBase: number, end: number): number {
+	return Math.ceil((end - payloadBase) / (32 << BITMAP_GRANULE_BITS));
+}
+
 /** Granule of payload `ptr`, given the first payload address. */
 export function granuleOf(payloadBase: number, ptr: number): number {
 	return (ptr - payloadBase) >>> BITMAP_GRANULE_BITS;

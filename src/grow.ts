@@ -16,12 +16,12 @@
  * allocated, its own bit clear, counted in META_BYTES. The bits are copied
  * and the previous internal bitmap block, if any, is freed.
  */
+import { wordsToCover } from './bitmap.js';
 import { header, prevFreeSize, ptrOf, rootAdd, rootGet, rootSet, setFooter, setHeader, sizeOf } from './block.js';
 import { insertFree, removeFree } from './freelist.js';
 import type { Heap } from './heap.js';
 import {
 	ALIGN,
-	BITMAP_GRANULE_BITS,
 	FREE,
 	HEADER_BYTES,
 	MIN_BLOCK,
@@ -41,10 +41,6 @@ import {
 
 const WASM_PAGE = 65536;
 
-/** Bitmap words that cover payloads up to `sentinel`. */
-function wordsFor(heap: Heap, sentinel: number): number {
-	return Math.ceil((sentinel - heap._payloadBase) / (32 << BITMAP_GRANULE_BITS));
-}
 
 /** Grows the buffer to at least `end` bytes; false when it cannot. */
 function growBuffer(heap: Heap, end: number): boolean {
@@ -87,7 +83,7 @@ export function growRegion(heap: Heap, need: number): boolean {
 	const fit = (base: number) => {
 		let end = roundUp(base);
 		for (let i = 0; i < 3; i++) {
-			const words = wordsFor(heap, end);
+			const words = wordsToCover(heap._payloadBase, end);
 			end = roundUp(base + (words > capacity ? blockSizeFor(words * 4) : 0));
 		}
 		return end;
@@ -115,7 +111,7 @@ export function growRegion(heap: Heap, need: number): boolean {
 	heap._sentinel = sentinel;
 	rootAdd(m, root, R_FREE_BYTES, ext);
 	heap._releaseRange(oldSentinel, ext, (sh & PREV_FREE) !== 0);
-	const words = wordsFor(heap, sentinel);
+	const words = wordsToCover(heap._payloadBase, sentinel);
 	if (words > rootGet(m, root, R_BITMAP_WORDS)) moveBitmap(heap, words);
 	return true;
 }

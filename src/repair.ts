@@ -24,7 +24,7 @@
  *   allocated, its bit set, and counted as leaked: another worker may hold
  *   its pointer, so freeing it could hand one block out twice.
  */
-import { granuleOf, isMarked, mark } from './bitmap.js';
+import { granuleOf, isMarked, mark, wordsToCover } from './bitmap.js';
 import { moveBitmap } from './grow.js';
 import { cachedList, clearSlot, releaseSlot, slotWord, takeSplits, truncateLists } from './threads.js';
 import { blockOf, header, rootGet, rootSet, setFooter, setHeader, sizeOf } from './block.js';
@@ -33,7 +33,6 @@ import { insertFree } from './freelist.js';
 import type { Heap } from './heap.js';
 import {
 	ALIGN_MASK,
-	BITMAP_GRANULE_BITS,
 	FREE,
 	HEADER_BYTES,
 	MIN_BLOCK,
@@ -196,7 +195,7 @@ function rollBackGrowth(heap: Heap): number {
 	const root = heap._root;
 	const sentinel = rootGet(m, root, R_SENTINEL);
 	if (rootGet(m, root, R_REGION_END) !== sentinel + HEADER_BYTES) rootSet(m, root, R_REGION_END, sentinel + HEADER_BYTES);
-	const words = Math.ceil((sentinel - heap._payloadBase) / (32 << BITMAP_GRANULE_BITS));
+	const words = wordsToCover(heap._payloadBase, sentinel);
 	if (rootGet(m, root, R_BITMAP_WORDS) >= words) return 0;
 	const bitmap = rootGet(m, root, R_BITMAP_START);
 	// BITMAP_START moved but BITMAP_WORDS not yet: the new block (sized for
