@@ -13,7 +13,7 @@
  */
 import { Heap } from '../src/index.js';
 import { type BlockView, type ReplaySeries, blockTotals, blockViews, renderSvg, renderTimelineSvg, sampleReplay } from '../src/render/index.js';
-import { hex } from '../src/render/svgkit.js';
+import { esc as html, hex } from '../src/render/svgkit.js';
 import { blockOf } from '../src/block.js';
 import { ALIGN } from '../src/layout.js';
 import { mappingInsert } from '../src/sizeclass.js';
@@ -21,7 +21,7 @@ import { type Trace, readTrace } from '../src/trace/index.js';
 import { TraceCursor } from './cursor.js';
 import { type Blk, type Change, diffBlocks } from './diff.js';
 import { type Concept, type Explanation, bytes, explainAlloc, explainFree, explainRealloc, requestBlockSize } from './explain.js';
-import { binsHtml, blockHtml, html, statsHtml } from './panels.js';
+import { binsHtml, blockHtml, statsHtml } from './panels.js';
 
 const TRACE_URL = 'sqlite-index.trace.gz';
 const TRACE_HEAP = 20 << 20;

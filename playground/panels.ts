@@ -5,13 +5,8 @@
  */
 import type { Heap } from '../src/index.js';
 import { type BlockTotals, type BlockView, type TlsfBins, tlsfBins } from '../src/render/index.js';
-import { formatBytes, hex, percent } from '../src/render/svgkit.js';
+import { esc as html, formatBytes, hex, percent } from '../src/render/svgkit.js';
 import { bytes } from './explain.js';
-
-/** Escapes text for HTML. */
-export function html(text: string): string {
-	return text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
-}
 
 /** The stats list: each value carries its raw number in `data-value`. */
 export function statsHtml(heap: Heap, t: BlockTotals): string {

@@ -95,6 +95,16 @@ export function invalidOptions(op: string, message: string, received?: unknown):
 	return heapError('INVALID_OPTIONS', op, message, undefined, received);
 }
 
+/**
+ * Throws INVALID_OPTIONS (raised by `op`) unless option `name`'s `value` is
+ * a positive number, and an integer when `integer`.
+ */
+export function checkPositive(op: string, name: string, value: number, integer: boolean): void {
+	if (!(typeof value === 'number' && value > 0 && Number.isFinite(value)) || (integer && !Number.isSafeInteger(value))) {
+		throw invalidOptions(op, `${name} must be a positive ${integer ? 'integer' : 'number'}, got ${String(value)}`, value);
+	}
+}
+
 /** Throws INVALID_SIZE unless `size` is a non-negative safe integer. */
 export function checkSize(op: string, size: number): void {
 	if (!Number.isSafeInteger(size) || size < 0) {

@@ -20,6 +20,7 @@ import { Heap, type HeapStats } from '../index.js';
 import { MAX_REGION_END } from '../layout.js';
 import { replayToSvg, renderText } from '../render/index.js';
 import { type ReplayReport, type Trace, readTrace, replay } from '../trace/index.js';
+import { colorOut, failureText, int, pct } from './format.js';
 
 /** A user-facing failure: printed as one line, exit status 1. */
 class UsageError extends Error {}
@@ -107,8 +108,6 @@ function replayWithProgress(trace: Trace, heap: Heap, quiet: boolean): ReplayRep
 	}
 }
 
-const int = (n: number): string => Math.round(n).toLocaleString('en-US');
-const pct = (r: number): string => `${(r * 100).toFixed(2)} %`;
 
 function table(rows: [string, string][]): string {
 	const w = Math.max(...rows.map(([k]) => k.length));
@@ -129,8 +128,7 @@ function summary(file: string, trace: Trace, size: number, r: ReplayReport, s: H
 		['external frag', pct(s.externalFragmentation)],
 	];
 	if (r.failedAt) {
-		const f = r.failedAt;
-		rows.push(['FAILED', `op ${int(f.op)} (line ${int(f.line)}): '${f.kind}' of ${int(f.size)} bytes returned 0`]);
+		rows.push(['FAILED', failureText(r.failedAt)]);
 	}
 	return table(rows);
 }
@@ -161,11 +159,15 @@ async function cmdMap(values: Record<string, string | boolean | undefined>, posi
 	if (!Number.isInteger(width) || width < 1 || !Number.isInteger(rows) || rows < 1) {
 		throw new UsageError('--width and --rows must be positive integers');
 	}
-	const full = replay(trace, new Heap({ size }));
-	const heap = new Heap({ size });
-	const r = replay(trace, heap, at === 'peak' && full.peakOp >= 0 ? { stopAt: full.peakOp + 1 } : {});
+	// The whole trace leaves the heap at its end; the peak needs its op first, then a replay up to it.
+	let heap = new Heap({ size });
+	let r = replay(trace, heap);
+	if (at === 'peak' && r.peakOp >= 0) {
+		heap = new Heap({ size });
+		r = replay(trace, heap, { stopAt: r.peakOp + 1 });
+	}
 	console.log(`${positionals[0]}: heap ${at === 'peak' ? `at peak live bytes (after op ${int(r.ops)})` : 'at the end'}`);
-	console.log(renderText(heap, { width, rows, color: process.stdout.isTTY === true && !process.env.NO_COLOR }));
+	console.log(renderText(heap, { width, rows, color: colorOut() }));
 	return r.failedAt === undefined ? 0 : 2;
 }
 

@@ -15,6 +15,7 @@ import { parseArgs } from 'node:util';
 import { Heap } from '../index.js';
 import { renderText } from '../render/text.js';
 import { type ReplayReport, type Trace, readTrace, replay } from '../trace/index.js';
+import { colorOut, failureText, int, pct } from './format.js';
 
 /** Command-line options, declared as data. */
 const OPTIONS = {
@@ -28,12 +29,8 @@ const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const DEFAULT_TRACE = fileURLToPath(new URL('../../traces/sqlite-index.trace.gz', import.meta.url));
 const MiB = 1 << 20;
 
-/** 12345678 → "12,345,678". */
-const int = (n: number): string => Math.round(n).toLocaleString('en-US');
 /** Bytes with a MiB figure beside them. */
 const bytes = (n: number): string => `${int(n)} B (${(n / MiB).toFixed(2)} MiB)`;
-/** A 0..1 ratio as a percentage. */
-const pct = (r: number): string => `${(r * 100).toFixed(2)} %`;
 
 function usage(): string {
 	const lines = Object.entries(OPTIONS).map(([k, o]) => `  --${k.padEnd(8)} ${o.description} (default ${o.default})`);
@@ -53,8 +50,7 @@ function printReplay(path: string, trace: Trace, readMs: number, r: ReplayReport
 	console.log(`  footprint      ${bytes(r.footprintBytes)}`);
 	console.log(`  fragmentation  ${pct(r.fragmentation)}  (footprint / peak live − 1)`);
 	if (r.failedAt) {
-		const f = r.failedAt;
-		console.log(`  FAILED         op ${int(f.op)} (line ${int(f.line)}): '${f.kind}' of ${int(f.size)} bytes returned 0`);
+		console.log(`  FAILED         ${failureText(r.failedAt)}`);
 	}
 }
 
@@ -71,7 +67,7 @@ function printHeap(heap: Heap, title: string, width: number, rows: number): numb
 		console.log(`  check()        ${violations.length} violation(s):`);
 		for (const v of violations.slice(0, 10)) console.log(`    ${v.rule} at ${v.at}: ${v.message}`);
 	}
-	console.log(renderText(heap, { width, rows, color: process.stdout.isTTY === true && !process.env.NO_COLOR }));
+	console.log(renderText(heap, { width, rows, color: colorOut() }));
 	return violations.length;
 }
 

@@ -30,7 +30,7 @@
  * one (free); a segment touches the cells it overlaps, and since segments are
  * disjoint every cell is fully covered by at most one of them.
  */
-import { heapError } from '../errors.js';
+import { checkPositive } from '../errors.js';
 import type { Heap } from '../heap.js';
 import { HEADER_BYTES } from '../layout.js';
 
@@ -63,9 +63,7 @@ export function bytesPerCell(area: number, cells: number): number {
  * over. Throws HeapError INVALID_OPTIONS unless `cells` is a positive integer.
  */
 export function cellStates(heap: Heap, cells: number): CellState[] {
-	if (!Number.isSafeInteger(cells) || cells <= 0) {
-		throw heapError('INVALID_OPTIONS', 'cellStates', `cells must be a positive integer, got ${String(cells)}`, undefined, cells);
-	}
+	checkPositive('cellStates', 'cells', cells, true);
 	const start = heap._blocksStart;
 	const end = heap._sentinel;
 	const size = bytesPerCell(end - start, cells);

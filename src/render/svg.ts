@@ -30,7 +30,7 @@ import { MIN_BLOCK } from '../layout.js';
 import { type BlockPart, type BlockView, type PartKind, blockTotals, blockViews } from './blocks.js';
 import { type ReplaySeries, type TimelineOptions, timelinePanel } from './timeline.js';
 import { PALETTE, type Panel, esc, formatBytes, formatInt, hex, niceTicks, num, percent, svgDocument } from './svgkit.js';
-import { heapError } from '../errors.js';
+import { checkPositive } from '../errors.js';
 import { cellStates } from './cells.js';
 import { type CellKind, cellKind } from './text.js';
 
@@ -135,19 +135,12 @@ interface Geometry {
 	pxPerByte: number;
 }
 
-/** Throws INVALID_OPTIONS unless `value` is a positive number (an integer when `integer`). */
-function checkPositive(name: string, value: number, integer: boolean): void {
-	if (!(typeof value === 'number' && value > 0 && Number.isFinite(value)) || (integer && !Number.isSafeInteger(value))) {
-		throw heapError('INVALID_OPTIONS', 'renderSvg', `${name} must be a positive ${integer ? 'integer' : 'number'}, got ${String(value)}`, undefined, value);
-	}
-}
-
 /** Lays out the map for `heap` under `top` px of heading. */
 function geometry(heap: Heap, o: SvgMapOptions, width: number, top: number): Geometry {
 	const start = heap._blocksStart;
 	const area = Math.max(0, heap._sentinel - start);
-	if (o.rows !== undefined) checkPositive('rows', o.rows, true);
-	if (o.rowBytes !== undefined) checkPositive('rowBytes', o.rowBytes, true);
+	if (o.rows !== undefined) checkPositive('renderSvg', 'rows', o.rows, true);
+	if (o.rowBytes !== undefined) checkPositive('renderSvg', 'rowBytes', o.rowBytes, true);
 	const rowsWanted = o.rows ?? Math.min(8, Math.max(1, Math.ceil(area / 1024)));
 	const rowBytes = o.rowBytes ?? Math.max(8, Math.ceil(area / rowsWanted / 8) * 8);
 	const rows = Math.max(1, Math.ceil(area / rowBytes));
@@ -360,8 +353,8 @@ function wrapParts(parts: string[], width: number): string[] {
 /** The heap map of `heap` as a panel (see `renderSvg`). */
 export function mapPanel(heap: Heap, o: SvgMapOptions = {}): Panel {
 	const width = o.width ?? 1000;
-	checkPositive('width', width, false);
-	if (o.rowHeight !== undefined) checkPositive('rowHeight', o.rowHeight, false);
+	checkPositive('renderSvg', 'width', width, false);
+	if (o.rowHeight !== undefined) checkPositive('renderSvg', 'rowHeight', o.rowHeight, false);
 	const idPrefix = o.idPrefix ?? 'hf';
 	const title = o.title ?? 'heapfit heap map';
 	const views = blockViews(heap, o.requested);

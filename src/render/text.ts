@@ -22,7 +22,7 @@
  *                      `▓` when allocated bytes are at least half;
  * - `?` unknown:       the walk never reached a byte of it (corrupt heap).
  */
-import { heapError } from '../errors.js';
+import { checkPositive } from '../errors.js';
 import type { Heap } from '../heap.js';
 import { type CellState, cellStates } from './cells.js';
 
@@ -89,13 +89,6 @@ function formatBytes(n: number): string {
 	return `${v.toFixed(1)} ${units[u]}`;
 }
 
-/** Throws INVALID_OPTIONS unless `value` is a positive integer. */
-function checkCount(name: string, value: number): void {
-	if (!Number.isSafeInteger(value) || value <= 0) {
-		throw heapError('INVALID_OPTIONS', 'renderText', `${name} must be a positive integer, got ${String(value)}`, undefined, value);
-	}
-}
-
 /** One row of glyphs, coloured in runs of one kind when `color` is set. */
 function renderRow(kinds: CellKind[], width: number, color: boolean): string {
 	let out = '';
@@ -144,8 +137,8 @@ function renderSummary(heap: Heap): string {
  */
 export function renderText(heap: Heap, options: TextMapOptions = {}): string {
 	const { width = 64, rows = 16, color = false, legend = true } = options;
-	checkCount('width', width);
-	checkCount('rows', rows);
+	checkPositive('renderText', 'width', width, true);
+	checkPositive('renderText', 'rows', rows, true);
 	const cells = cellStates(heap, width * rows);
 	const cellBytes = cells[0].end - cells[0].start;
 	const rowCount = Math.ceil(cells.length / width);
