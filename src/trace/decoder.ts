@@ -27,6 +27,8 @@ import {
 	OP_FREE,
 	OP_MALLOC,
 	OP_MEMALIGN,
+	OP_LETTERS,
+	OP_NAMES,
 	OP_REALLOC,
 	type Trace,
 	TraceError,
@@ -45,14 +47,11 @@ const DIGIT_0 = 48;
 
 /** Op code of each first byte, −1 for bytes that start no op. */
 const KIND_OF = new Int8Array(256).fill(-1);
-KIND_OF[0x61] = OP_MALLOC; // a
-KIND_OF[0x63] = OP_CALLOC; // c
-KIND_OF[0x6d] = OP_MEMALIGN; // m
-KIND_OF[0x72] = OP_REALLOC; // r
-KIND_OF[0x66] = OP_FREE; // f
+OP_LETTERS.forEach((letter, kind) => {
+	KIND_OF[letter.charCodeAt(0)] = kind;
+});
 
-/** Fields each op takes after its letter, and their names (for messages). */
-const FIELDS = [2, 2, 3, 2, 1];
+/** The fields each op takes after its letter, by name (for messages), and how many. */
 const FIELD_NAMES = [
 	['id', 'size'],
 	['id', 'size'],
@@ -60,8 +59,7 @@ const FIELD_NAMES = [
 	['id', 'size'],
 	['id'],
 ];
-const LETTERS = 'acmrf';
-const OP_NAMES = ['malloc', 'calloc', 'aligned alloc', 'realloc', 'free'];
+const FIELDS = FIELD_NAMES.map((names) => names.length);
 
 /** First column capacity, in ops. */
 const INITIAL_OPS = 1 << 14;
@@ -359,7 +357,7 @@ export class TraceDecoder {
 		const names = FIELD_NAMES[kind];
 		this._fail(
 			'FIELD_COUNT',
-			`'${LETTERS[kind]}' takes ${names.length} field${names.length === 1 ? '' : 's'} (${names.join(' ')}), got ${n}`,
+			`'${OP_LETTERS[kind]}' takes ${names.length} field${names.length === 1 ? '' : 's'} (${names.join(' ')}), got ${n}`,
 		);
 	}
 

@@ -57,6 +57,9 @@ export type OpLetter = 'a' | 'c' | 'm' | 'r' | 'f';
 /** The letter of each op code: `OP_LETTERS[kind]`. */
 export const OP_LETTERS: readonly OpLetter[] = ['a', 'c', 'm', 'r', 'f'];
 
+/** What each op code does, in words: `OP_NAMES[kind]`. */
+export const OP_NAMES: readonly string[] = ['malloc', 'calloc', 'aligned alloc', 'realloc', 'free'];
+
 /** Largest id the reader accepts. Ids index dense tables, so memory is O(max id). */
 export const MAX_ID = 0x0fff_ffff;
 

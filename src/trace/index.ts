@@ -9,6 +9,7 @@ export {
 	OP_LETTERS,
 	OP_MALLOC,
 	OP_MEMALIGN,
+	OP_NAMES,
 	OP_REALLOC,
 	type OpCounts,
 	type OpKind,
