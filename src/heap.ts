@@ -158,6 +158,8 @@ export class Heap {
 		this._bitmapWord = info.bitmapWord;
 		this._payloadBase = info.blocksStart + HEADER_BYTES;
 		this.debug = debug;
+		// Null first: a new shared heap allocates its thread table through
+		// _allocBlock, whose bitmap update reads _sync, before _sync is set.
 		this._sync = null;
 		this._sync = isSharedBuffer(info.buffer)
 			? new SharedState(this, req === undefined, options.threads, options.lockTimeout, req?.owner ?? options.owner)
@@ -496,14 +498,22 @@ export class Heap {
 	 */
 	_liveBlock(op: string, ptr: number): number {
 		if (this._m.length === 0) this._resync(op);
-		const off = typeof ptr === 'number' ? ptr - this._payloadBase : -1;
-		if (off >= 0 && ptr >>> 0 === ptr && ptr < this._sentinel && (off & 7) === 0) {
-			if (isMarked(this._m, this._bitmapWord, off >>> 3)) {
-				if (this.debug !== 0) this._debugBlock(op, blockOf(ptr));
-				return blockOf(ptr);
-			}
+		const g = this._granule(ptr);
+		if (g >= 0 && isMarked(this._m, this._bitmapWord, g)) {
+			if (this.debug !== 0) this._debugBlock(op, blockOf(ptr));
+			return blockOf(ptr);
 		}
 		throw this._pointerError(op, ptr);
+	}
+
+	/**
+	 * @internal The payload-start bitmap granule of `ptr` if it can be a
+	 * payload address of this heap (an integer in the blocks, 8-aligned);
+	 * −1 otherwise.
+	 */
+	_granule(ptr: number): number {
+		const off = typeof ptr === 'number' ? ptr - this._payloadBase : -1;
+		return off >= 0 && ptr >>> 0 === ptr && ptr < this._sentinel && (off & 7) === 0 ? off >>> 3 : -1;
 	}
 
 	/** @internal Builds the error for a pointer `_liveBlock` rejected. */
@@ -522,12 +532,15 @@ export class Heap {
 		return bad('not-block-start');
 	}
 
-	/** @internal Allocates a block of `need` bytes (a valid block size); 0 when full. */
-	_allocBlock(need: number): number {
+	/**
+	 * @internal Allocates a block of `need` bytes (a valid block size); 0 when
+	 * full. A growing region grows for it unless `mayGrow` is false.
+	 */
+	_allocBlock(need: number, mayGrow = true): number {
 		const m = this._m;
 		const root = this._root;
 		const block = findFree(m, root, need);
-		if (block === 0) return this._maxEnd !== 0 && this._grow(need) ? this._allocBlock(need) : 0;
+		if (block === 0) return mayGrow && this._maxEnd !== 0 && this._grow(need) ? this._allocBlock(need) : 0;
 		const size = sizeOf(header(m, block));
 		const rest = size - need;
 		if (rest >= MIN_BLOCK) {

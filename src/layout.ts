@@ -249,6 +249,7 @@ export function blockSizeFor(size: number): number {
  *   6-7       reserved, 0
  *   8 + 2c    HEAD[c]        first cached block of class c (0 = empty)
  *   9 + 2c    COUNT[c]       blocks in list c
+ *   8 + 2·CACHE_CLASSES, +1  reserved, 0
  * ```
  * Cache classes (CACHE_CLASSES of them) cover block sizes up to
  * CACHE_MAX_BLOCK:

@@ -26,7 +26,7 @@
  */
 import { granuleOf, isMarked, mark, wordsToCover } from './bitmap.js';
 import { moveBitmap } from './grow.js';
-import { cachedList, clearSlot, releaseSlot, slotWord, takeSplits, truncateLists } from './threads.js';
+import { cachedList, clearSlot, cutLists, releaseSlot, slotWord, takeSplits } from './threads.js';
 import { blockOf, header, rootGet, rootSet, setFooter, setHeader, sizeOf } from './block.js';
 import { heapError } from './errors.js';
 import { insertFree } from './freelist.js';
@@ -162,25 +162,21 @@ export function repairShared(heap: Heap, i32: Int32Array, table: number, slots: 
 	const release = new Set<number>();
 	for (let s = 0; s < slots; s++) {
 		const w = slotWord(table, s);
-		const isDead = dead.includes(s);
 		// The rebuild counts every block from the headers.
 		takeSplits(m, w);
-		// cachedList ends a list at its first bad entry; the other lists still count.
-		for (const e of cachedList(m, w, heap._blocksStart, heap._sentinel)) {
-			if (e.ok) (isDead ? release : keep).add(e.block);
-		}
-		if (isDead) {
+		if (dead.includes(s)) {
+			// cachedList ends a list at its first bad entry; the other lists still count.
+			for (const e of cachedList(m, w, heap._blocksStart, heap._sentinel)) if (e.ok) release.add(e.block);
 			clearSlot(m, w);
 			releaseSlot(i32, w);
+		} else {
+			// A live slot's list a dead thread was draining may have lost its tail.
+			cutLists(m, w, heap._blocksStart, heap._sentinel, keep);
 		}
 	}
 	const r = rebuildHeap(heap, keep, release, new Set<number>([rootGet(m, heap._root, R_THREADS)]));
 	// Finish the growth the dead thread was making.
 	if (bitmapWords !== 0) moveBitmap(heap, bitmapWords);
-	// A live slot's list a dead thread was draining may have lost its tail.
-	for (let s = 0; s < slots; s++) {
-		if (!dead.includes(s)) truncateLists(m, slotWord(table, s), keep);
-	}
 	return r;
 }
 
@@ -205,6 +201,6 @@ function rollBackGrowth(heap: Heap): number {
 		return 0;
 	}
 	// Before the bitmap moved: the rebuild only needs the bits the old region
-	// had (the new space is one free block); repair() then moves it.
+	// had (the new space is one free block); repairShared then moves it.
 	return words;
 }

@@ -79,13 +79,10 @@ import { recoverOwner, sharedBlocks, sharedCheck, sharedStats } from './shared-a
 import { usableOf } from './resize.js';
 import { addSplit, cacheCount, cachePop, cachePush, claimSlot, releaseSlot, slotWord, takeSplits } from './threads.js';
 import { growRegion } from './grow.js';
-import { lock, tryLock, unlock } from './sync.js';
-import { walk } from './walk.js';
+import { NO_SLOT_ID, lock, tryLock, unlock } from './sync.js';
 
-/** Lock holder id of a Heap object without a thread slot. */
-const NO_SLOT_ID = 0x3fff_ffff;
 /** Default `lockTimeout`, in milliseconds. */
-export const DEFAULT_LOCK_TIMEOUT = 10_000;
+const DEFAULT_LOCK_TIMEOUT = 10_000;
 
 /**
  * Thread slots a new shared heap gets unless told: DEFAULT_THREAD_SLOTS,
@@ -127,45 +124,36 @@ export class SharedState {
 	readonly heap: Heap;
 	/** Int32 view of the whole buffer, for Atomics. */
 	i32: Int32Array;
-	/** The heap's u32 view (kept here so the fast paths read one field). */
-	private u32: Uint32Array;
 	/** Word index of the root's GROWTHS. */
 	private readonly growthsW: number;
 	/** This object's thread slot, −1 when it has none. */
 	slot = -1;
-	/** Word index of the slot. */
-	/** @internal */
+	/** @internal Word index of the slot. */
 	slotW = 0;
-	/** Lock holder id: slot + 1, or NO_SLOT_ID. */
-	/** @internal */
+	/** @internal Lock holder id: slot + 1, or NO_SLOT_ID. */
 	id = NO_SLOT_ID;
-	/** Word index of the thread table (0: no table) and its slot count. */
-	/** @internal */
-	table = 0;
-	/** @internal */
-	slots = 0;
-	/** Word index of the root LOCK. */
-	/** @internal */
+	/** @internal Word index of the thread table (0: no table). */
+	readonly table: number;
+	/** @internal Slots in the thread table. */
+	readonly slots: number;
+	/** @internal Word index of the root LOCK. */
 	readonly lockW: number;
-	/** GROWTHS as of this object's views. */
-	/** @internal */
+	/** @internal GROWTHS as of this object's views. */
 	growthsSeen: number;
-	/** Prefetching blocks into the cache must not grow the region. */
-	private noGrow = false;
 	readonly timeout: number;
-	/** @internal */
+	/** @internal The owner tag this object's slot carries. */
 	readonly owner: number;
 
 	/** The options were checked by `checkSharedOptions` before the region was touched. */
 	constructor(heap: Heap, fresh: boolean, threads: number | undefined, timeout: number | undefined, owner: number | undefined) {
 		this.heap = heap;
 		this.i32 = new Int32Array(heap._buffer, 0, heap._buffer.byteLength >>> 2);
-		this.u32 = heap._m;
 		this.growthsW = heap._root + R_GROWTHS;
 		this.lockW = heap._root + R_LOCK;
 		this.timeout = timeout ?? DEFAULT_LOCK_TIMEOUT;
 		this.owner = owner ?? 0;
 		if (fresh) this.makeTable(threads ?? defaultSlots(heap.regionEnd - heap.regionStart));
+		// Making the table may have grown the region and so re-bound the heap's views.
 		this.rebind(heap._buffer);
 		const m = heap._m;
 		this.table = rootGet(m, heap._root, R_THREADS) >>> 2;
@@ -219,7 +207,6 @@ export class SharedState {
 	/** Re-makes the Int32 view after the heap's views were re-bound. */
 	rebind(buffer: ArrayBuffer | SharedArrayBuffer): void {
 		this.i32 = new Int32Array(buffer, 0, buffer.byteLength >>> 2);
-		this.u32 = this.heap._m;
 	}
 
 	/**
@@ -227,7 +214,7 @@ export class SharedState {
 	 * whose acquisition makes the grower's writes visible).
 	 */
 	follow(): void {
-		if (this.u32[this.growthsW] !== this.growthsSeen) {
+		if (this.heap._m[this.growthsW] !== this.growthsSeen) {
 			const heap = this.heap;
 			heap._refreshViews();
 			this.growthsSeen = heap._m[this.growthsW];
@@ -277,22 +264,28 @@ export class SharedState {
 	unlockSlots(count = this.slots): void {
 		for (let s = 0; s < count; s++) unlock(this.i32, slotWord(this.table, s) + S_LOCK);
 	}
+	/** Runs `f` with the heap lock held (taken and released here). */
+	private withHeap<T>(op: string, f: () => T): T {
+		this.lockHeap(op);
+		try {
+			return f();
+		} finally {
+			this.unlockHeap();
+		}
+	}
+
 	/** Runs `f` with the heap lock and every slot lock held. */
 	/** @internal */
 	exclusive<T>(op: string, f: () => T): T {
-		this.lockHeap(op);
-		try {
+		return this.withHeap(op, () => {
 			this.lockSlots(op);
 			try {
-				this.follow();
 				for (let s = 0; s < this.slots; s++) this.foldSplits(slotWord(this.table, s));
 				return f();
 			} finally {
 				this.unlockSlots();
 			}
-		} finally {
-			this.unlockHeap();
-		}
+		});
 	}
 
 	/** `usableSize` for API function `op`, with a lock held (the bitmap may move while none is). */
@@ -321,16 +314,22 @@ export class SharedState {
 
 	/**
 	 * Takes live block `ptr` out of circulation: checks it like `_liveBlock`
-	 * and clears its payload-start bit in one atomic step. Throws for
-	 * anything that is not a live block, changing nothing.
+	 * (debug checks included) and clears its payload-start bit in one atomic
+	 * step. Throws for anything that is not a live block, changing nothing.
 	 */
 	private claimLive(op: string, ptr: number): number {
 		const heap = this.heap;
-		const off = typeof ptr === 'number' ? ptr - heap._payloadBase : -1;
-		if (off >= 0 && ptr >>> 0 === ptr && ptr < heap._sentinel && (off & 7) === 0) {
-			if (testAndUnmark(this.i32, heap._bitmapWord, off >>> 3)) return blockOf(ptr);
+		const g = heap._granule(ptr);
+		if (g < 0 || !testAndUnmark(this.i32, heap._bitmapWord, g)) throw heap._pointerError(op, ptr);
+		if (heap.debug !== 0) {
+			try {
+				heap._debugBlock(op, blockOf(ptr));
+			} catch (e) {
+				this.mark(ptr);
+				throw e;
+			}
 		}
-		throw heap._pointerError(op, ptr);
+		return blockOf(ptr);
 	}
 
 	// ─── Allocation ──────────────────────────────────────────────────────
@@ -349,12 +348,7 @@ export class SharedState {
 				return this.refill(c, need);
 			}
 		}
-		this.lockHeap('malloc');
-		try {
-			return this.allocOrFlush(need);
-		} finally {
-			this.unlockHeap();
-		}
+		return this.withHeap('malloc', () => this.allocOrFlush(need));
 	}
 
 	/** With the heap lock held: a block of `need` bytes, flushing idle caches before giving up. */
@@ -374,18 +368,12 @@ export class SharedState {
 	private refill(c: number, need: number): number {
 		const heap = this.heap;
 		const size = cacheClassSize(c);
-		const pieces = Math.max(1, cacheBatch(c) - cacheCount(heap._m, this.slotW, c));
+		// Called on a miss, so list c is empty: a whole batch (2 to 16 blocks).
+		const pieces = cacheBatch(c);
 		this.lockHeap('malloc');
 		try {
-			let ptr = 0;
-			if (pieces > 1) {
-				this.noGrow = true;
-				try {
-					ptr = heap._allocBlock(size * pieces);
-				} finally {
-					this.noGrow = false;
-				}
-			}
+			// A batch never grows the region; the block the caller needs may.
+			let ptr = heap._allocBlock(size * pieces, false);
 			if (ptr === 0) {
 				// One block of the class; failing that, of the exact size (a
 				// malloc returns 0 only when no free block fits the request).
@@ -432,14 +420,10 @@ export class SharedState {
 	/** alignedAlloc with an alignment above 8. */
 	allocAligned(align: number, size: number): number {
 		const heap = this.heap;
-		this.lockHeap('alignedAlloc');
-		try {
-			let ptr = heap._allocAligned(align, size);
-			if (ptr === 0 && this.flushIdle() !== 0) ptr = heap._allocAligned(align, size);
-			return ptr;
-		} finally {
-			this.unlockHeap();
-		}
+		return this.withHeap('alignedAlloc', () => {
+			const ptr = heap._allocAligned(align, size);
+			return ptr === 0 && this.flushIdle() !== 0 ? heap._allocAligned(align, size) : ptr;
+		});
 	}
 
 	/**
@@ -456,27 +440,15 @@ export class SharedState {
 
 	/** free. */
 	free(ptr: number): void {
-		const heap = this.heap;
 		if (this.slot < 0) {
-			this.lockHeap('free');
-			try {
-				heap._freeBlock(this.claimLive('free', ptr));
-			} finally {
-				this.unlockHeap();
-			}
+			this.freeLocked(ptr);
 			return;
 		}
 		let over = -2;
 		this.lockSlot('free');
 		try {
 			const block = this.claimLive('free', ptr);
-			try {
-				if (heap.debug !== 0) heap._debugBlock('free', block);
-			} catch (e) {
-				this.mark(ptr);
-				throw e;
-			}
-			over = this.cache(block, header(heap._m, block));
+			over = this.cache(block, header(this.heap._m, block));
 			// Not cacheable: live again until the heap lock is held (a claimed
 			// block is never carried across a moment with no lock held).
 			if (over === -2) this.mark(ptr);
@@ -484,16 +456,13 @@ export class SharedState {
 			this.unlockSlot();
 		}
 		if (over === -1) return;
-		if (over >= 0) {
-			this.trimSoon(over);
-			return;
-		}
-		this.lockHeap('free');
-		try {
-			heap._freeBlock(this.claimLive('free', ptr));
-		} finally {
-			this.unlockHeap();
-		}
+		if (over >= 0) this.trimSoon(over);
+		else this.freeLocked(ptr);
+	}
+
+	/** free under the heap lock, to the free lists. */
+	private freeLocked(ptr: number): void {
+		this.withHeap('free', () => this.heap._freeBlock(this.claimLive('free', ptr)));
 	}
 
 	/**
@@ -557,7 +526,6 @@ export class SharedState {
 			try {
 				const block = this.claimLive(op, ptr);
 				try {
-					if (heap.debug !== 0) heap._debugBlock(op, block);
 					h = header(heap._m, block);
 					if ((h & ALIGNED) === 0 && sizeOf(h) <= CACHE_MAX_BLOCK && need <= sizeOf(h)) {
 						// In the same class as it is, nothing to do; else the tail is split off.
@@ -655,7 +623,6 @@ export class SharedState {
 		try {
 			let out = 0;
 			try {
-				if (heap.debug !== 0) heap._debugBlock(op, block);
 				out = heap._resizeBlock(block, size, align, keep);
 				if (out === 0 && this.flushIdle() !== 0) out = heap._resizeBlock(block, size, align, keep);
 			} finally {
@@ -673,7 +640,6 @@ export class SharedState {
 	 * growth may move it.
 	 */
 	grow(need: number): boolean {
-		if (this.noGrow) return false;
 		this.lockSlots('grow');
 		try {
 			return growRegion(this.heap, need);
@@ -716,12 +682,7 @@ export class SharedState {
 	}
 
 	flushCaches(): number {
-		this.lockHeap('flushCaches');
-		try {
-			return this.flushIdle();
-		} finally {
-			this.unlockHeap();
-		}
+		return this.withHeap('flushCaches', () => this.flushIdle());
 	}
 
 	releaseThreadCache(): number {
@@ -760,14 +721,11 @@ export class SharedState {
 		return recoverOwner(this, owner);
 	}
 
+	/** `Heap.refresh`: re-reads the buffer and bounds under the heap lock. */
 	refresh(): void {
-		this.lockHeap('refresh');
-		try {
+		this.withHeap('refresh', () => {
 			this.heap._refreshViews();
-			this.growthsSeen = rootGet(this.heap._m, this.heap._root, R_GROWTHS);
-		} finally {
-			this.unlockHeap();
-		}
+			this.growthsSeen = this.heap._m[this.growthsW];
+		});
 	}
-
 }

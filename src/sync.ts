@@ -8,6 +8,7 @@
  *  │0 │ holder: slot index + 1 (0 = the word is free)     │ W  │
  *  └──┴──────────────────────────────────────────────────┴────┘
  *  W: someone may be sleeping in Atomics.wait on this word
+ *  holder NO_SLOT_ID: a Heap object without a thread slot
  * ```
  * A futex-style mutex: take it with one compareExchange from 0; when it is
  * held, spin a little (critical sections are a few hundred nanoseconds),
@@ -46,7 +47,7 @@ const SPINS = 1000;
 const SLICE_MS = 50;
 
 /** Whether this thread may block in Atomics.wait (false on a browser main thread). */
-export const canWait: boolean = probeWait();
+const canWait: boolean = probeWait();
 
 function probeWait(): boolean {
 	if (typeof SharedArrayBuffer === 'undefined') return false;
@@ -60,8 +61,11 @@ function probeWait(): boolean {
 	}
 }
 
+/** Holder id of a Heap object without a thread slot (it cannot be recovered). */
+export const NO_SLOT_ID = 0x3fff_ffff;
+
 /** The lock word value a holder with id `id` (slot + 1) writes. */
-export function lockValue(id: number): number {
+function lockValue(id: number): number {
 	return id << 1;
 }
 
@@ -72,7 +76,7 @@ export function holderOf(v: number): number {
 
 /** Takes lock word `i` of `a` for holder `id`, or returns false at once. */
 export function tryLock(a: Int32Array, i: number, id: number): boolean {
-	return Atomics.compareExchange(a, i, 0, id << 1) === 0;
+	return Atomics.compareExchange(a, i, 0, lockValue(id)) === 0;
 }
 
 /**
@@ -80,7 +84,7 @@ export function tryLock(a: Int32Array, i: number, id: number): boolean {
  * it. Throws HeapError LOCK_TIMEOUT after `timeoutMs`.
  */
 export function lock(a: Int32Array, i: number, id: number, timeoutMs: number, op: string): void {
-	if (Atomics.compareExchange(a, i, 0, id << 1) !== 0) lockSlow(a, i, id << 1, timeoutMs, op);
+	if (Atomics.compareExchange(a, i, 0, lockValue(id)) !== 0) lockSlow(a, i, lockValue(id), timeoutMs, op);
 }
 
 function lockSlow(a: Int32Array, i: number, mine: number, timeoutMs: number, op: string): void {
@@ -104,7 +108,9 @@ function lockSlow(a: Int32Array, i: number, mine: number, timeoutMs: number, op:
 			throw heapError(
 				'LOCK_TIMEOUT',
 				op,
-				`waited ${timeoutMs} ms for a heap lock held by thread slot ${holderOf(v) - 1}; if that worker was terminated, call heap.recover() for it`,
+				holderOf(v) === NO_SLOT_ID
+					? `waited ${timeoutMs} ms for a heap lock held by a Heap object without a thread slot`
+					: `waited ${timeoutMs} ms for a heap lock held by thread slot ${holderOf(v) - 1}; if that worker was terminated, call heap.recover() for it`,
 				undefined,
 				holderOf(v) - 1,
 			);
@@ -125,6 +131,6 @@ export function takeOver(a: Int32Array, i: number, dead: number, id: number): bo
 	for (;;) {
 		const v = Atomics.load(a, i);
 		if (holderOf(v) !== dead) return false;
-		if (Atomics.compareExchange(a, i, v, (id << 1) | (v & WAITERS)) === v) return true;
+		if (Atomics.compareExchange(a, i, v, lockValue(id) | (v & WAITERS)) === v) return true;
 	}
 }

@@ -96,6 +96,13 @@ export function cachePush(m: Uint32Array, w: number, c: number, block: number, s
 	return ++m[hi + 1];
 }
 
+/** Whether `b` can be a cached block of class `c` in a region whose blocks lie in `[lo, hi)`. */
+function isCacheEntry(m: Uint32Array, b: number, c: number, lo: number, hi: number): boolean {
+	if (b < lo || b + MIN_BLOCK > hi || (b & 7) !== 4) return false;
+	const size = sizeOf(header(m, b));
+	return size >= MIN_BLOCK && size <= CACHE_MAX_BLOCK && cacheClassDown(size) === c;
+}
+
 /**
  * Every block in slot `w`'s caches, list by list, stopping a list at the
  * first entry that cannot be a cached block of its class (a block outside
@@ -106,8 +113,7 @@ export function* cachedList(m: Uint32Array, w: number, lo: number, hi: number): 
 	for (let c = 0; c < CACHE_CLASSES; c++) {
 		let n = cacheCount(m, w, c);
 		for (let b = m[w + S_HEADS + 2 * c]; b !== 0; b = m[(b + CACHE_NEXT) >>> 2]) {
-			const size = sizeOf(header(m, b));
-			const ok = n > 0 && b >= lo && b + MIN_BLOCK <= hi && (b & 7) === 4 && size >= MIN_BLOCK && size <= CACHE_MAX_BLOCK && cacheClassDown(size) === c;
+			const ok = n > 0 && isCacheEntry(m, b, c, lo, hi);
 			yield { block: b, c, ok };
 			if (!ok) break;
 			n--;
@@ -116,25 +122,28 @@ export function* cachedList(m: Uint32Array, w: number, lo: number, hi: number): 
 }
 
 /**
- * Cuts each list of slot `w` before its first block not in `valid`, and
- * sets COUNT, CACHED_BYTES and CACHED_BLOCKS to what remains (recover: a
- * list a dead thread was changing may have lost its tail).
+ * Cuts each list of slot `w` before its first entry that cannot be a cached
+ * block of its class or is already in `kept` (a cycle, or a block linked
+ * twice), adds the blocks it keeps to `kept`, and sets COUNT, CACHED_BYTES
+ * and CACHED_BLOCKS to what remains (recover: a list a dead thread was
+ * changing may have lost its tail).
  */
-export function truncateLists(m: Uint32Array, w: number, valid: ReadonlySet<number>): void {
+export function cutLists(m: Uint32Array, w: number, lo: number, hi: number, kept: Set<number>): void {
 	let bytes = 0;
 	let blocks = 0;
 	for (let c = 0; c < CACHE_CLASSES; c++) {
-		const hi = w + S_HEADS + 2 * c;
+		const hi2 = w + S_HEADS + 2 * c;
 		let last = 0;
 		let n = 0;
-		for (let b = m[hi]; b !== 0 && valid.has(b); b = m[(b + CACHE_NEXT) >>> 2]) {
+		for (let b = m[hi2]; b !== 0 && n < m[hi2 + 1] && !kept.has(b) && isCacheEntry(m, b, c, lo, hi); b = m[(b + CACHE_NEXT) >>> 2]) {
+			kept.add(b);
 			last = b;
 			n++;
 			bytes += sizeOf(header(m, b));
 		}
-		if (last === 0) m[hi] = 0;
+		if (last === 0) m[hi2] = 0;
 		else m[(last + CACHE_NEXT) >>> 2] = 0;
-		m[hi + 1] = n;
+		m[hi2 + 1] = n;
 		blocks += n;
 	}
 	m[w + S_CACHED_BYTES] = bytes;

@@ -159,3 +159,19 @@ test('view() from an object that has not yet seen another object grow the region
 	assert.equal(B.view(p + 150_000, 'u8', 100).length, 100);
 	assert.equal(B.usableSize(p), 200_004);
 });
+
+test('recover with a cycle in a live worker’s cache list (a use-after-free rewrote a link) ends, and cuts the list there', () => {
+	const { A, B } = scene();
+	const ps = Array.from({ length: 4 }, () => A.malloc(40));
+	for (const p of ps) A.free(p);
+	const m = A._m;
+	const slotW = slotLockWord(A, A.threadSlot) - S_LOCK;
+	const hi = slotW + layout.S_HEADS + 2 * layout.cacheClassUp(48);
+	const first = m[hi];
+	const second = m[(first + layout.CACHE_NEXT) >>> 2];
+	m[(second + layout.CACHE_NEXT) >>> 2] = first; // first → second → first → …
+	hold(A, heapLockWord(A), B.threadSlot);
+	A.recover(77);
+	assert.equal(m[hi + 1], 2, 'the list keeps the two blocks before the cycle closes');
+	assert.deepEqual(A.check(), []);
+});
