@@ -335,8 +335,8 @@ export class Heap {
 	 * address, or 0 when it cannot (then the block is untouched).
 	 */
 	_resizeLive(op: string, ptr: number, size: number, align: number, keep: number): number {
-		if (this._sync !== null) return this._sync.resize(op, ptr, size, align, keep);
-		const out = this._resizeBlock(this._liveBlock(op, ptr), size, align, keep);
+		const out =
+			this._sync === null ? this._resizeBlock(this._liveBlock(op, ptr), size, align, keep) : this._sync.resize(op, ptr, size, align, keep);
 		if (this.debug !== 0) this._debugAfter(op);
 		return out;
 	}

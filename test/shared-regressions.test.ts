@@ -175,3 +175,11 @@ test('recover with a cycle in a live worker’s cache list (a use-after-free rew
 	assert.equal(m[hi + 1], 2, 'the list keeps the two blocks before the cycle closes');
 	assert.deepEqual(A.check(), []);
 });
+
+test('debug level 3 checks the whole heap after a realloc on a shared heap too', () => {
+	const heap = new Heap({ buffer: new SharedArrayBuffer(256 * KiB), debug: 3 });
+	const p = heap.malloc(5000);
+	// Break an invariant the realloc itself does not touch: the FREE_BYTES counter.
+	heap._m[(heap.regionStart >>> 2) + layout.R_FREE_BYTES] += 8;
+	assert.throws(() => heap.realloc(p, 6000), (e: unknown) => e instanceof HeapError && e.code === 'CORRUPT_HEAP');
+});
