@@ -8,17 +8,8 @@ import { describe, test } from 'node:test';
 import { AllocError, Heap, HeapError, Layout } from '../src/index.js';
 import type { Allocator } from '../src/index.js';
 import { throwsCode } from './support/errors.js';
+import { assertStamp, regionBytes, stamp } from './support/bytes.js';
 
-const stampByte = (seed: number, i: number) => ((seed * 31 + i) % 251) + 1;
-function stamp(heap: Heap, ptr: number, seed: number, n: number): void {
-	for (let i = 0; i < n; i++) heap._u8[ptr + i] = stampByte(seed, i);
-}
-function assertStamp(heap: Heap, ptr: number, seed: number, n: number): void {
-	for (let i = 0; i < n; i++) {
-		if (heap._u8[ptr + i] !== stampByte(seed, i)) assert.fail(`byte ${i} of ${ptr} (stamp ${seed}) was changed`);
-	}
-}
-const regionBytes = (heap: Heap) => new Uint8Array(heap.buffer, heap.regionStart, heap.regionEnd - heap.regionStart).slice();
 const isFree = (heap: Heap, ptr: number) => [...heap.blocks()].find((b) => b.ptr === ptr)?.free;
 
 

@@ -7,8 +7,8 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { Layout, Heap, HeapError, layout as L } from '../src/index.js';
 import { mappingInsert } from '../src/sizeclass.js';
+import { regionBytes } from './support/bytes.js';
 
-const regionBytes = (heap: Heap) => new Uint8Array(heap.buffer, heap.regionStart, heap.regionEnd - heap.regionStart).slice();
 
 /**
  * a(20) b(40) c(20) d(100) e(20) f(20), g aligned to 64, then the free
@@ -35,8 +35,6 @@ function fixture(debug: 0 | 1 | 2 | 3 = 0) {
 	return { heap, m, root, a, b, c, d, e, f, g, w, bitmap, trailer };
 }
 type Fx = ReturnType<typeof fixture>;
-
-const rules = (heap: Heap) => heap.check().map((v) => v.rule);
 
 function throwsCorrupt(fn: () => unknown, op?: string): HeapError {
 	let err: unknown;

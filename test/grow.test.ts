@@ -3,12 +3,8 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import fc from 'fast-check';
 import { Heap, HeapError, type HeapOptions } from '../src/index.js';
+import { growableShared, resizable } from './support/buffers.js';
 
-/** ES2024 constructors (the options argument is not in the ES2022 lib types). */
-const resizable = (n: number, max: number) =>
-	new (ArrayBuffer as unknown as new (n: number, o: { maxByteLength: number }) => ArrayBuffer)(n, { maxByteLength: max });
-const growableShared = (n: number, max: number) =>
-	new (SharedArrayBuffer as unknown as new (n: number, o: { maxByteLength: number }) => SharedArrayBuffer)(n, { maxByteLength: max });
 
 type Kind = 'memory' | 'resizable' | 'growable-shared';
 function makeOptions(kind: Kind, initial = 65536, max = 1 << 27): HeapOptions & { memory?: WebAssembly.Memory } {

@@ -7,28 +7,16 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { Heap, HeapError, layout as L } from '../src/index.js';
 import type { BlockInfo } from '../src/index.js';
+import { assertStamp, regionBytes, stamp } from './support/bytes.js';
 
 const MAX_PAYLOAD = L.MAX_BLOCK - L.HEADER_BYTES;
 
-/** Byte `i` of a stamp: never 0, so a stamp differs from zeroed memory. */
-const stampByte = (seed: number, i: number) => ((seed * 31 + i) % 251) + 1;
 
-/** Fills `n` bytes (default: all usable bytes) at `ptr` with a pattern. */
-function stamp(heap: Heap, ptr: number, seed: number, n = heap.usableSize(ptr)): void {
-	for (let i = 0; i < n; i++) heap._u8[ptr + i] = stampByte(seed, i);
-}
 
-/** Asserts the first `n` bytes at `ptr` still hold stamp `seed`. */
-function assertStamp(heap: Heap, ptr: number, seed: number, n: number): void {
-	for (let i = 0; i < n; i++) {
-		if (heap._u8[ptr + i] !== stampByte(seed, i)) assert.fail(`byte ${i} of ${ptr} (stamp ${seed}) was changed`);
-	}
-}
 
 const blocks = (heap: Heap): BlockInfo[] => [...heap.blocks()];
 const freeBlocks = (heap: Heap): BlockInfo[] => blocks(heap).filter((b) => b.free);
 const blockAt = (heap: Heap, ptr: number): BlockInfo | undefined => blocks(heap).find((b) => b.ptr === ptr);
-const regionBytes = (heap: Heap) => new Uint8Array(heap.buffer, heap.regionStart, heap.regionEnd - heap.regionStart).slice();
 
 function sound(heap: Heap): void {
 	assert.deepEqual(heap.check(), []);

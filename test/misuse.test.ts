@@ -11,11 +11,10 @@ import { Heap, HeapError, Layout } from '../src/index.js';
 import type { HeapErrorCode, PointerReason } from '../src/index.js';
 import { caught } from './support/errors.js';
 import { POINTER_OPS } from './support/pointer-ops.js';
+import { stampByte } from './support/bytes.js';
 
 const OFFSET = 4096;
 const LENGTH = 1 << 15;
-const BLOCK = 64; // malloc(60) → 64-byte blocks
-const stampByte = (seed: number, i: number) => ((seed * 31 + i) % 251) + 1;
 
 /**
  * A heap at [4096, 36864) of a 64 KiB buffer, with six adjacent stamped

@@ -5,16 +5,12 @@
  */
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { Heap, HeapError, layout as L } from '../src/index.js';
+import { Heap, layout as L } from '../src/index.js';
 import type { HeapOptions } from '../src/index.js';
 import { throwsCode } from './support/errors.js';
+import { resizable } from './support/buffers.js';
 
 
-/** An ES2024 resizable ArrayBuffer (Node 20 has them; the TS lib here is ES2022). */
-function resizable(length: number, maxByteLength: number): ArrayBuffer {
-	const Ctor = ArrayBuffer as unknown as new (n: number, o: { maxByteLength: number }) => ArrayBuffer;
-	return new Ctor(length, { maxByteLength });
-}
 
 /** Runs a little workload that touches a lot of the region. */
 function exercise(heap: Heap): number[] {

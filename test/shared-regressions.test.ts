@@ -6,22 +6,12 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { Heap, HeapError, layout } from '../src/index.js';
+import { growShared, growableShared } from './support/buffers.js';
 import { throwsCode } from './support/errors.js';
+import { heapLockWord, holdLock as hold, lockWord, slotLockWord, slotWord } from './support/locks.js';
 
-const { FREE, PREV_FREE, R_LOCK, R_REGION_END, R_SENTINEL, R_GROWTHS, R_THREADS, SLOT_WORDS, S_LOCK } = layout;
+const { FREE, PREV_FREE, R_REGION_END, R_SENTINEL, R_GROWTHS } = layout;
 const KiB = 1024;
-
-const heapLockWord = (h: Heap) => (h.regionStart >>> 2) + R_LOCK;
-function slotLockWord(h: Heap, slot: number): number {
-	return (h._m[(h.regionStart >>> 2) + R_THREADS] >>> 2) + slot * SLOT_WORDS + S_LOCK;
-}
-/** Lock word `w` now reads as held by thread slot `slot`. */
-function hold(h: Heap, w: number, slot: number): void {
-	Atomics.store(new Int32Array(h.buffer), w, (slot + 1) << 1);
-}
-function lockWord(h: Heap, w: number): number {
-	return Atomics.load(new Int32Array(h.buffer), w);
-}
 
 function scene() {
 	const sab = new SharedArrayBuffer(256 * KiB);
@@ -69,7 +59,7 @@ describe('recover() and the locks it takes', () => {
 		hold(A, heapLockWord(A), B.threadSlot);
 		hold(A, slotLockWord(A, A.threadSlot), B.threadSlot);
 		const m = A._m;
-		const slotW = slotLockWord(A, A.threadSlot) - S_LOCK;
+		const slotW = slotWord(A, A.threadSlot);
 		const c = layout.cacheClassUp(48);
 		const hi = slotW + layout.S_HEADS + 2 * c;
 		const popped = m[hi];
@@ -87,16 +77,15 @@ describe('recover() and the locks it takes', () => {
 });
 
 describe('a worker killed while growing the region', () => {
-	const Growable = SharedArrayBuffer as unknown as new (n: number, o: { maxByteLength: number }) => SharedArrayBuffer;
 	for (const stop of ['after REGION_END', 'after SENTINEL', 'after GROWTHS']) {
 		test(`${stop}: recover finishes or rolls back the growth and the heap opens and checks clean`, () => {
-			const sab = new Growable(64 * KiB, { maxByteLength: 1024 * KiB });
+			const sab = growableShared(64 * KiB, 1024 * KiB);
 			const A = new Heap({ buffer: sab, grow: true, threads: 3, owner: 1, lockTimeout: 30 });
 			const B = Heap.attach(sab, 0, { owner: 77, lockTimeout: 30 });
 			const keep = [A.malloc(5000), B.malloc(5000)];
 			new Uint8Array(sab, keep[0], 5000).fill(7);
 			// What B's growRegion had written when it died (grow.ts order).
-			(sab as unknown as { grow(n: number): void }).grow(128 * KiB);
+			growShared(sab, 128 * KiB);
 			const m = new Uint32Array(sab);
 			const root = A.regionStart >>> 2;
 			const oldSentinel = A._sentinel;
@@ -150,8 +139,7 @@ test('check() from another object while a small realloc is between its steps see
 });
 
 test('view() from an object that has not yet seen another object grow the region', () => {
-	const Growable = SharedArrayBuffer as unknown as new (n: number, o: { maxByteLength: number }) => SharedArrayBuffer;
-	const sab = new Growable(64 * KiB, { maxByteLength: 1024 * KiB });
+	const sab = growableShared(64 * KiB, 1024 * KiB);
 	const A = new Heap({ buffer: sab, grow: true, owner: 1 });
 	const B = Heap.attach(sab, 0, { owner: 2 });
 	const p = A.malloc(200_000);
@@ -165,7 +153,7 @@ test('recover with a cycle in a live worker’s cache list (a use-after-free rew
 	const ps = Array.from({ length: 4 }, () => A.malloc(40));
 	for (const p of ps) A.free(p);
 	const m = A._m;
-	const slotW = slotLockWord(A, A.threadSlot) - S_LOCK;
+	const slotW = slotWord(A, A.threadSlot);
 	const hi = slotW + layout.S_HEADS + 2 * layout.cacheClassUp(48);
 	const first = m[hi];
 	const second = m[(first + layout.CACHE_NEXT) >>> 2];

@@ -25,6 +25,8 @@ import type { BlockInfo, HeapErrorCode, HeapStats } from '../src/index.js';
 import { caught, throwsCode } from './support/errors.js';
 import { POINTER_OPS } from './support/pointer-ops.js';
 import { mulberry32, patternBytes } from './support/rng.js';
+import { growableShared } from './support/buffers.js';
+import { heapLockWord, holdLock, slotLockWord, slotWord } from './support/locks.js';
 
 const {
 	ALIGNED,
@@ -43,8 +45,6 @@ const {
 	R_FREE_BLOCKS,
 	R_FREE_BYTES,
 	R_LIVE_BLOCKS,
-	R_LOCK,
-	R_THREADS,
 	R_THREAD_SLOTS,
 	R_USED_BYTES,
 	S_HEADS,
@@ -114,19 +114,6 @@ function audit(heap: Heap): { s: HeapStats; blocks: BlockInfo[] } {
 	return { s, blocks };
 }
 
-/** Word index of the root LOCK of `heap`. */
-const heapLockWord = (heap: Heap) => (heap.regionStart >>> 2) + R_LOCK;
-/** Word index of the LOCK of thread slot `slot`. */
-function slotLockWord(heap: Heap, slot: number): number {
-	const table = heap._m[(heap.regionStart >>> 2) + R_THREADS] >>> 2;
-	assert.ok(table !== 0 && slot >= 0 && slot < heap._m[(heap.regionStart >>> 2) + R_THREAD_SLOTS], `slot ${slot} of a thread table`);
-	return table + slot * SLOT_WORDS + S_LOCK;
-}
-/** Makes lock word `w` read as held by thread slot `slot` (a worker that died holding it). */
-function holdLock(heap: Heap, w: number, slot: number): void {
-	assert.ok(slot >= 0, 'the holder must have a slot');
-	Atomics.store(new Int32Array(heap.buffer), w, (slot + 1) << 1);
-}
 
 /** `f` throws LOCK_TIMEOUT naming holder slot `holder`, after at least `ms` ms. */
 function timesOut(f: () => unknown, holder: number, ms: number): void {
@@ -153,8 +140,6 @@ const classOf = (size: number) => cacheClassUp(blockSizeFor(size));
 const classUsable = (size: number) => cacheClassSize(classOf(size)) - HEADER_BYTES;
 /** Blocks the first malloc of `size` leaves cached: one batch minus the caller's block. */
 const refillOf = (size: number) => cacheBatch(classOf(size)) - 1;
-/** Word index of thread slot `slot` of `heap`'s table. */
-const slotWord = (heap: Heap, slot: number) => slotLockWord(heap, slot) - S_LOCK;
 /** Blocks in cache list `c` of `heap`'s own slot (its COUNT[c] word). */
 const listCount = (heap: Heap, c: number) => heap._m[slotWord(heap, heap.threadSlot) + S_HEADS + 2 * c + 1];
 /** The header word of the block at payload `ptr`. */
@@ -498,8 +483,7 @@ describe('thread caches', () => {
 	 * table: A has the one slot, Z (no slot) allocated the rest exactly.
 	 */
 	function holeHeap(hole: number, growable = false) {
-		const Growable = SharedArrayBuffer as unknown as new (n: number, o?: { maxByteLength: number }) => SharedArrayBuffer;
-		const sab = growable ? new Growable(64 * KiB, { maxByteLength: 1024 * KiB }) : new SharedArrayBuffer(64 * KiB);
+		const sab = growable ? growableShared(64 * KiB, 1024 * KiB) : new SharedArrayBuffer(64 * KiB);
 		const A = new Heap({ buffer: sab, threads: 1, grow: growable, owner: 1 });
 		const Z = Heap.attach(sab, 0, { owner: 2 });
 		assert.equal(Z.threadSlot, -1);
@@ -903,8 +887,7 @@ describe('thread caches', () => {
 
 describe('growth seen by every object', () => {
 	test('a growable SharedArrayBuffer: one object grows the region, the others follow, caches survive', () => {
-		const Growable = SharedArrayBuffer as unknown as new (n: number, o: { maxByteLength: number }) => SharedArrayBuffer;
-		const sab = new Growable(64 * KiB, { maxByteLength: 4 * 1024 * KiB });
+		const sab = growableShared(64 * KiB, 4 * 1024 * KiB);
 		const A = new Heap({ buffer: sab, grow: true, threads: 3 });
 		const B = Heap.attach(sab, 0, { owner: 9 });
 		const small = Array.from({ length: 20 }, (_, i) => B.malloc(40 + (i % 3)));

@@ -3,9 +3,10 @@
  */
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { Heap, HeapError } from '../src/index.js';
+import { Heap } from '../src/index.js';
 import type { ArrayType } from '../src/index.js';
 import { throwsCode } from './support/errors.js';
+import { regionBytes } from './support/bytes.js';
 
 const TYPES: [ArrayType, { new (n: number): ArrayBufferView; BYTES_PER_ELEMENT: number }, number | bigint][] = [
 	['u8', Uint8Array, 200],
@@ -20,7 +21,6 @@ const TYPES: [ArrayType, { new (n: number): ArrayBufferView; BYTES_PER_ELEMENT: 
 	['i64', BigInt64Array, -(2n ** 62n) - 5n],
 ];
 
-const regionBytes = (heap: Heap) => new Uint8Array(heap.buffer, heap.regionStart, heap.regionEnd - heap.regionStart).slice();
 
 
 /** A heap whose free memory is dirty (0xff), so zeroing is observable. */
