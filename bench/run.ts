@@ -20,7 +20,7 @@ import { createReadStream, existsSync, mkdirSync, readFileSync, readdirSync, wri
 import os from 'node:os';
 import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { gitCommit, parseCli } from './lib/cli.js';
+import { gitCommit, log, parseCli, rotation } from './lib/cli.js';
 import { createGunzip } from 'node:zlib';
 import { AS_FLAGS, asVersion, compileAs } from './lib/as.js';
 import { type Job, type Measurement, RESULT_PREFIX } from './lib/jobs.js';
@@ -57,7 +57,7 @@ const OPTIONS = {
 	help: { type: 'boolean', default: false, description: 'print this help' },
 } as const;
 
-const { opt, positionals, posInt, list } = parseCli('node --import tsx bench/run.ts [options] [trace files...]', OPTIONS, true);
+const { opt, positionals, posInt, list, choices } = parseCli('node --import tsx bench/run.ts [options] [trace files...]', OPTIONS, true);
 
 const runs = Math.max(1, posInt('runs', opt.runs));
 const timeoutS = posInt('timeout', opt.timeout);
@@ -72,26 +72,11 @@ const randomArena = posInt('random-arena', opt['random-arena']) * MiB;
 const liveCounts = list(opt.live).map((s) => posInt('live', s));
 const pairsCount = posInt('pairs', opt.pairs);
 
-const only = list(opt.only);
-for (const p of only) {
-	if (!(PEERS as readonly string[]).includes(p)) {
-		console.error(`--only: unknown allocator ${JSON.stringify(p)} (known: ${PEERS.join(', ')})`);
-		process.exit(2);
-	}
-}
+const only = choices('only', 'allocator', opt.only, PEERS);
 let peers = PEERS.filter((p) => only.includes(p)) as Peer[];
-const workloads = list(opt.workloads);
-for (const w of workloads) {
-	if (!(WORKLOADS as readonly string[]).includes(w)) {
-		console.error(`--workloads: unknown workload ${JSON.stringify(w)} (known: ${WORKLOADS.join(', ')})`);
-		process.exit(2);
-	}
-}
+const workloads = choices('workloads', 'workload', opt.workloads, WORKLOADS);
 const has = (w: Workload): boolean => workloads.includes(w);
 const notes: string[] = [];
-const log = (s: string): void => {
-	process.stderr.write(`${s}\n`);
-};
 
 if (opt.from !== '') {
 	writeOutputs(JSON.parse(readFileSync(opt.from, 'utf8')) as Results);
@@ -236,12 +221,6 @@ function runNative(path: string, noMmap: boolean): Promise<Measurement> {
 	});
 }
 
-/** Order of peers in run r (0-based): rotated by r, so no peer always goes first. */
-function rotation<T>(xs: T[], r: number): T[] {
-	const k = xs.length === 0 ? 0 : r % xs.length;
-	return [...xs.slice(k), ...xs.slice(0, k)];
-}
-
 const FINAL: Measurement['status'][] = ['timeout', 'failed', 'skipped'];
 
 function describe(m: Measurement): string {
@@ -328,7 +307,6 @@ const results: Results = {
 	workloads: {},
 	notes,
 };
-
 
 function versions(): Record<string, string> {
 	const v: Record<string, string> = {};

@@ -31,7 +31,8 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { gitCommit, parseCli } from './lib/cli.js';
+import { gitCommit, log, parseCli, rotation } from './lib/cli.js';
+import { table } from './lib/report.js';
 import { Worker } from 'node:worker_threads';
 import { Heap } from '../src/index.js';
 import { CTL_GO, LIVE_BAND, MIX, SIZES, type SharedWorkerJob, type SharedWorkerResult } from './shared-worker.js';
@@ -59,7 +60,7 @@ const OPTIONS = {
 	help: { type: 'boolean', default: false, description: 'print this help' },
 } as const;
 
-const { opt, posInt, list, fail } = parseCli('node --import tsx bench/shared.ts [options]', OPTIONS, false);
+const { opt, posInt, choices, fail } = parseCli('node --import tsx bench/shared.ts [options]', OPTIONS, false);
 const rounds = Math.max(1, posInt('rounds', opt.rounds));
 const ops = Math.max(1, posInt('ops', opt.ops));
 const warmupOps = posInt('warmup', opt.warmup);
@@ -71,16 +72,7 @@ const timeoutS = Math.max(1, posInt('timeout', opt.timeout));
 const maxOther = Number(opt['max-other']);
 if (!(maxOther >= 0)) fail(`--max-other: expected a non-negative number of cores, got ${JSON.stringify(opt['max-other'])}`);
 const retries = posInt('retries', opt.retries);
-const configs = list(opt.configs) as Config[];
-for (const c of configs) {
-	if (!(CONFIGS as readonly string[]).includes(c)) {
-		console.error(`--configs: unknown configuration ${JSON.stringify(c)} (known: ${CONFIGS.join(', ')})`);
-		process.exit(2);
-	}
-}
-const log = (s: string): void => {
-	process.stderr.write(`${s}\n`);
-};
+const configs = choices('configs', 'configuration', opt.configs, CONFIGS);
 
 function parseConfig(c: Config): { heap: 'shared' | 'unshared'; workers: number } {
 	const [heap, w] = c.split('-');
@@ -128,15 +120,8 @@ function machineBusyMs(): number {
 	return t;
 }
 
-/**
- * Worker threads start from this CommonJS snippet, which registers tsx in the
- * worker and then imports shared-worker.ts: on Node 20 a worker does not
- * inherit the tsx loader, and `execArgv: ['--import', 'tsx']` does not give it
- * one either (the worker fails with "Unknown file extension .ts").
- */
-const BOOT = `const { workerData } = require('node:worker_threads');
-import(workerData.tsx).then((m) => { m.register(); return import(workerData.entry); });`;
-const TSX_API = import.meta.resolve('tsx/esm/api');
+/** Worker threads start from scripts/ts-worker.mjs, which registers tsx and imports shared-worker.ts. */
+const TS_WORKER = new URL('../scripts/ts-worker.mjs', import.meta.url);
 const WORKER_URL = new URL('./shared-worker.ts', import.meta.url).href;
 
 async function measure(config: Config, round: number): Promise<Run> {
@@ -170,7 +155,7 @@ async function measure(config: Config, round: number): Promise<Run> {
 			};
 			for (let i = 0; i < workers; i++) {
 				const job: SharedWorkerJob = { heap: kind, sab, arenaBytes, control, index: i, seed, ops, warmupOps, live };
-				const w = new Worker(BOOT, { eval: true, workerData: { ...job, tsx: TSX_API, entry: WORKER_URL } });
+				const w = new Worker(TS_WORKER, { workerData: { ...job, entry: WORKER_URL } });
 				ws.push(w);
 				w.on('message', (m: { type: string; result?: SharedWorkerResult; message?: string }) => {
 					if (m.type === 'ready') {
@@ -252,12 +237,6 @@ function sound(r: Run): boolean {
 }
 
 // ─── The rounds ─────────────────────────────────────────────────────────
-
-function rotation<T>(xs: readonly T[], r: number): T[] {
-	const k = xs.length === 0 ? 0 : r % xs.length;
-	return [...xs.slice(k), ...xs.slice(0, k)];
-}
-
 
 const started = performance.now();
 const cpus = os.cpus();
@@ -378,12 +357,6 @@ addRatio('unshared 2 ÷ unshared 1 (throughput: the scaling ceiling)', 'unshared
 addRatio('unshared 4 ÷ unshared 1 (throughput)', 'unshared-4', 'unshared-1', false, '', null);
 addRatio('shared 2 ÷ unshared 2 (throughput: share of the ceiling)', 'shared-2', 'unshared-2', false, '', null);
 addRatio('shared 4 ÷ unshared 4 (throughput)', 'shared-4', 'unshared-4', false, '', null);
-
-function table(head: string[], rows: string[][]): string {
-	const lines = [`| ${head.join(' | ')} |`, `|${head.map((_, i) => (i === 0 ? '---' : '---:')).join('|')}|`];
-	for (const r of rows) lines.push(`| ${r.join(' | ')} |`);
-	return lines.join('\n');
-}
 
 const LABEL: Record<Config, string> = {
 	'unshared-1': '1 worker, unshared heap',

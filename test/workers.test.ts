@@ -18,7 +18,7 @@ import { Heap } from '../src/index.js';
 import { CTRL_PROGRESS, CTRL_READY, CTRL_START, CTRL_WORDS, LIVE_TABLE, LIVE_TABLE_SIZE, MAX_WORKERS, RING_WORDS, type StressData } from './support/stress-worker.js';
 
 const WORKER = new URL('./support/stress-worker.ts', import.meta.url).href;
-const TS_WORKER = new URL('./support/ts-worker.mjs', import.meta.url);
+const TS_WORKER = new URL('../scripts/ts-worker.mjs', import.meta.url);
 const HEAP_BYTES = 32 << 20;
 
 function ringBuffer(): SharedArrayBuffer {

@@ -18,6 +18,8 @@ export interface Cli<O extends Record<string, OptionSpec>> {
 	posInt(name: string, s: string): number;
 	/** A comma-separated list, blanks dropped. */
 	list(s: string): string[];
+	/** Option `name`'s comma-separated values, each one of `known` (a `noun`), else says which and exits 2. */
+	choices<T extends string>(name: string, noun: string, s: string, known: readonly T[]): T[];
 	/** Prints `message` and the usage, and exits 2. */
 	fail(message: string): never;
 }
@@ -47,7 +49,28 @@ export function parseCli<O extends Record<string, OptionSpec>>(command: string, 
 			.split(',')
 			.map((x) => x.trim())
 			.filter((x) => x !== '');
-	return { opt, positionals, usage, posInt, list, fail };
+	const choices = <T extends string>(name: string, noun: string, s: string, known: readonly T[]): T[] => {
+		const xs = list(s);
+		for (const x of xs) {
+			if (!(known as readonly string[]).includes(x)) {
+				console.error(`--${name}: unknown ${noun} ${JSON.stringify(x)} (known: ${known.join(', ')})`);
+				process.exit(2);
+			}
+		}
+		return xs as T[];
+	};
+	return { opt, positionals, usage, posInt, list, choices, fail };
+}
+
+/** Writes a progress line to stderr (stdout is for the results). */
+export function log(s: string): void {
+	process.stderr.write(`${s}\n`);
+}
+
+/** Order of the items in round r (0-based): rotated by r, so no item always goes first. */
+export function rotation<T>(xs: readonly T[], r: number): T[] {
+	const k = xs.length === 0 ? 0 : r % xs.length;
+	return [...xs.slice(k), ...xs.slice(0, k)];
 }
 
 /** The checked-out commit of `repo`, noting uncommitted changes under src/ (for result headers). */

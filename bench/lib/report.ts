@@ -104,7 +104,8 @@ function missing(c: Cell | undefined): string {
 	return c.status;
 }
 
-function table(head: string[], rows: string[][]): string {
+/** A markdown table: the first column left-aligned, the others right-aligned. */
+export function table(head: string[], rows: string[][]): string {
 	const lines = [`| ${head.join(' | ')} |`, `|${head.map((_, i) => (i === 0 ? '---' : '---:')).join('|')}|`];
 	for (const r of rows) lines.push(`| ${r.join(' | ')} |`);
 	return lines.join('\n');
