@@ -89,7 +89,7 @@ export function deallocate(heap: Heap, ptr: number, layout: Layout): void {
 }
 
 /** Moves or resizes the block for grow/shrink; `keep` bytes survive. */
-function resize(heap: Heap, op: string, ptr: number, oldLayout: Layout, newLayout: Layout, keep: number): number {
+function resize(heap: Heap, op: string, ptr: number, newLayout: Layout, keep: number): number {
 	const out = heap._resizeLive(op, ptr, newLayout.size, newLayout.align, keep);
 	if (out === 0) throw new AllocError(op, newLayout.size, newLayout.align);
 	return out;
@@ -103,7 +103,7 @@ export function grow(heap: Heap, ptr: number, oldLayout: Layout, newLayout: Layo
 	if (newLayout.size < oldLayout.size) {
 		throw heapError('INVALID_SIZE', op, `new size ${newLayout.size} is below the old size ${oldLayout.size}`);
 	}
-	const out = resize(heap, op, ptr, oldLayout, newLayout, oldLayout.size);
+	const out = resize(heap, op, ptr, newLayout, oldLayout.size);
 	if (zero) heap._u8.fill(0, out + oldLayout.size, out + newLayout.size);
 	return out;
 }
@@ -120,5 +120,5 @@ export function shrink(heap: Heap, ptr: number, oldLayout: Layout, newLayout: La
 	if (newLayout.size > oldLayout.size) {
 		throw heapError('INVALID_SIZE', 'shrink', `new size ${newLayout.size} is above the old size ${oldLayout.size}`);
 	}
-	return resize(heap, 'shrink', ptr, oldLayout, newLayout, newLayout.size);
+	return resize(heap, 'shrink', ptr, newLayout, newLayout.size);
 }

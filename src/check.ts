@@ -16,7 +16,7 @@
  *              (the internal bitmap block of a grown heap and the thread
  *              table of a shared one are allocated, bit clear, and counted
  *              in META_BYTES; a block in a thread cache is allocated, bit
- *              clear, and counted as used: shared.ts passes the cached set).
+ *              clear, and counted as used: shared-admin.ts passes the cached set).
  * - lists:     a block is in list li iff it is free and mappingInsert(size)
  *              = li; links are consistent both ways; no cycles.
  * - sl-bitmap: SL bit (fl, sl) is set iff list (fl, sl) is non-empty.

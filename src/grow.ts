@@ -21,7 +21,6 @@ import { header, prevFreeSize, ptrOf, rootAdd, rootGet, rootSet, setFooter, setH
 import { insertFree, removeFree } from './freelist.js';
 import type { Heap } from './heap.js';
 import {
-	ALIGN,
 	FREE,
 	HEADER_BYTES,
 	MIN_BLOCK,
@@ -31,16 +30,21 @@ import {
 	R_FREE_BLOCKS,
 	R_FREE_BYTES,
 	R_GROWTHS,
-	R_LIVE_BLOCKS,
 	R_META_BYTES,
 	R_REGION_END,
 	R_SENTINEL,
-	R_USED_BYTES,
 	blockSizeFor,
+	roundDown8,
+	roundUp8,
 } from './layout.js';
 
 const WASM_PAGE = 65536;
 
+
+/** Size of the free block just before the sentinel at `sentinel` (0 when the last block is allocated). */
+function lastFreeSize(m: Uint32Array, sentinel: number): number {
+	return (header(m, sentinel) & PREV_FREE) !== 0 ? prevFreeSize(m, sentinel) : 0;
+}
 
 /** Grows the buffer to at least `end` bytes; false when it cannot. */
 function growBuffer(heap: Heap, end: number): boolean {
@@ -73,18 +77,18 @@ export function growRegion(heap: Heap, need: number): boolean {
 	const oldEnd = heap.regionEnd;
 	const oldSentinel = heap._sentinel;
 	const sh = header(heap._m, oldSentinel);
-	const lastFree = (sh & PREV_FREE) !== 0 ? prevFreeSize(heap._m, oldSentinel) : 0;
+	const lastFree = lastFreeSize(heap._m, oldSentinel);
 	const capacity = rootGet(heap._m, heap._root, R_BITMAP_WORDS);
 	// The request, less what the last free block already holds, plus room
 	// for a new bitmap when the current one is too small for the new end.
 	const shortfall = Math.max(need - lastFree, MIN_BLOCK);
-	const roundUp = (n: number) => Math.ceil(n / ALIGN) * ALIGN;
+
 	// The smallest end that holds `need` bytes plus the bitmap that end needs.
 	const fit = (base: number) => {
-		let end = roundUp(base);
+		let end = roundUp8(base);
 		for (let i = 0; i < 3; i++) {
 			const words = wordsToCover(heap._payloadBase, end);
-			end = roundUp(base + (words > capacity ? blockSizeFor(words * 4) : 0));
+			end = roundUp8(base + (words > capacity ? blockSizeFor(words * 4) : 0));
 		}
 		return end;
 	};
@@ -94,7 +98,7 @@ export function growRegion(heap: Heap, need: number): boolean {
 	// Double when the limits allow it, else take just what is needed.
 	if (!growBuffer(heap, Math.min(doubled, heap._maxEnd)) && !growBuffer(heap, least)) return false;
 	// A memory grows by whole pages: use them.
-	const end = Math.min(Math.floor(heap._buffer.byteLength / ALIGN) * ALIGN, heap._maxEnd);
+	const end = Math.min(roundDown8(heap._buffer.byteLength), heap._maxEnd);
 
 	const m = heap._m;
 	const root = heap._root;
@@ -107,7 +111,6 @@ export function growRegion(heap: Heap, need: number): boolean {
 	rootSet(m, root, R_REGION_END, end);
 	rootSet(m, root, R_SENTINEL, sentinel);
 	rootAdd(m, root, R_GROWTHS, 1);
-	heap.regionEnd = end;
 	heap._sentinel = sentinel;
 	rootAdd(m, root, R_FREE_BYTES, ext);
 	heap._releaseRange(oldSentinel, ext, (sh & PREV_FREE) !== 0);
@@ -127,7 +130,7 @@ export function moveBitmap(heap: Heap, words: number): void {
 	const root = heap._root;
 	const need = blockSizeFor(words * 4);
 	const sentinel = heap._sentinel;
-	const lastSize = (header(m, sentinel) & PREV_FREE) !== 0 ? prevFreeSize(m, sentinel) : 0;
+	const lastSize = lastFreeSize(m, sentinel);
 	// growRegion sized the growth to hold this block.
 	if (lastSize < need) throw new Error('growRegion: no room for the bitmap (bug)');
 	const last = sentinel - lastSize;
@@ -150,7 +153,7 @@ export function moveBitmap(heap: Heap, words: number): void {
 	} else {
 		rootAdd(m, root, R_FREE_BLOCKS, -1);
 	}
-	setHeader(m, sentinel, header(m, sentinel) & ~PREV_FREE);
+	heap._clearPrevFree(sentinel);
 	rootAdd(m, root, R_FREE_BYTES, -taken);
 	rootAdd(m, root, R_META_BYTES, taken);
 	const oldWord = heap._bitmapWord;
@@ -163,13 +166,14 @@ export function moveBitmap(heap: Heap, words: number): void {
 	heap._bitmapWord = newWord;
 	const oldPtr = oldWord << 2;
 	if (oldPtr > heap._blocksStart) {
-		// The previous internal bitmap block: count it as an ordinary live
-		// block for a moment so that _freeBlock's bookkeeping balances.
+		// The previous internal bitmap block goes back to the free lists: its
+		// bytes move from META_BYTES to FREE_BYTES (its bit was never set).
 		const oldBlock = oldPtr - HEADER_BYTES;
-		const oldSize = sizeOf(header(m, oldBlock));
+		const oh = header(m, oldBlock);
+		const oldSize = sizeOf(oh);
+		setHeader(m, oldBlock, oh | FREE);
 		rootAdd(m, root, R_META_BYTES, -oldSize);
-		rootAdd(m, root, R_USED_BYTES, oldSize - HEADER_BYTES);
-		rootAdd(m, root, R_LIVE_BLOCKS, 1);
-		heap._freeBlock(oldBlock);
+		rootAdd(m, root, R_FREE_BYTES, oldSize);
+		heap._releaseRange(oldBlock, oldSize, (oh & PREV_FREE) !== 0);
 	}
 }

@@ -21,9 +21,8 @@
 import type { ArrayType, ArrayTypeMap, BlockInfo, HeapOptions, HeapStats, RecoverReport, Violation } from './api.js';
 import { type Layout, allocate, allocateZeroed, deallocate, grow, growZeroed, shrink } from './allocator.js';
 import { granuleOf, isMarked, mark, unmark } from './bitmap.js';
-import { SharedState, checkSharedOptions, isSharedBuffer } from './shared.js';
+import { SharedState, checkSharedOptions } from './shared.js';
 import {
-	alignTrailer,
 	andNotHeaderAtomic,
 	blockOf,
 	orHeaderAtomic,
@@ -40,7 +39,7 @@ import {
 	sizeOf,
 } from './block.js';
 import { assertValid, checkHeap } from './check.js';
-import { checkAlign, checkSize, heapError } from './errors.js';
+import { checkAlign, checkSize, heapError, invalidOptions } from './errors.js';
 import { findFree, insertFree, removeFree, replaceFree } from './freelist.js';
 import { mappingInsert } from './sizeclass.js';
 import {
@@ -64,7 +63,7 @@ import {
 } from './layout.js';
 import { growRegion } from './grow.js';
 import { resizeBlock, usableOf } from './resize.js';
-import { type RegionInfo, formatRegion, openRegion, resolveRegion } from './region.js';
+import { type RegionInfo, formatRegion, isShared, openRegion, resolveRegion } from './region.js';
 import { readStats } from './stats.js';
 import { LiveView, allocArray, freeArray, view } from './views.js';
 import { type WasmImports, wasmImports } from './wasm.js';
@@ -93,8 +92,6 @@ function alignGap(block: number, align: number): number {
 export class Heap {
 	/** First byte of the region. */
 	readonly regionStart: number;
-	/** One past the last byte of the region (moves when the region grows). */
-	regionEnd: number;
 	/** @internal the buffer, as of the last growth or refresh. */
 	_buffer: ArrayBuffer | SharedArrayBuffer;
 	/** @internal the memory whose buffer this is, if any. */
@@ -127,17 +124,17 @@ export class Heap {
 	 */
 	constructor(options: HeapOptions = {}) {
 		if (options === null || typeof options !== 'object') {
-			throw heapError('INVALID_OPTIONS', 'Heap', 'options must be an object', undefined, options);
+			throw invalidOptions('Heap', 'options must be an object', options);
 		}
 		const debug = options.debug ?? 0;
 		if (debug !== 0 && debug !== 1 && debug !== 2 && debug !== 3) {
-			throw heapError('INVALID_OPTIONS', 'Heap', 'debug must be 0, 1, 2 or 3', undefined, debug);
+			throw invalidOptions('Heap', 'debug must be 0, 1, 2 or 3', debug);
 		}
 		const req = (options as { [ATTACH]?: AttachRequest })[ATTACH];
 		let info: RegionInfo;
 		if (req === undefined) {
 			const r = resolveRegion(options);
-			if (isSharedBuffer(r.buffer)) checkSharedOptions('Heap', options.threads, options.lockTimeout, options.owner, r.regionEnd - r.regionStart);
+			if (isShared(r.buffer)) checkSharedOptions('Heap', options.threads, options.lockTimeout, options.owner, r.regionEnd - r.regionStart);
 			formatRegion(r);
 			info = openRegion(r.buffer, r.regionStart, 'Heap');
 			this._memory = options.memory ?? null;
@@ -149,7 +146,6 @@ export class Heap {
 		this._buffer = info.buffer;
 		this._maxEnd = info.maxEnd;
 		this.regionStart = info.regionStart;
-		this.regionEnd = info.regionEnd;
 		this._m = info.m;
 		this._u8 = info.u8;
 		this._root = info.root;
@@ -161,7 +157,7 @@ export class Heap {
 		// Null first: a new shared heap allocates its thread table through
 		// _allocBlock, whose bitmap update reads _sync, before _sync is set.
 		this._sync = null;
-		this._sync = isSharedBuffer(info.buffer)
+		this._sync = isShared(info.buffer)
 			? new SharedState(this, req === undefined, options.threads, options.lockTimeout, req?.owner ?? options.owner)
 			: null;
 	}
@@ -184,6 +180,11 @@ export class Heap {
 			owner: options.owner ?? 0,
 		};
 		return new Heap({ debug: options.debug, lockTimeout: options.lockTimeout, [ATTACH]: req } as HeapOptions);
+	}
+
+	/** One past the last byte of the region (moves when the region grows): the sentinel's end. */
+	get regionEnd(): number {
+		return this._sentinel + HEADER_BYTES;
 	}
 
 	/**
@@ -232,7 +233,6 @@ export class Heap {
 		const buffer = this._memory === null ? this._buffer : this._memory.buffer;
 		const info = openRegion(buffer, this.regionStart, 'refresh');
 		this._rebind(info.buffer);
-		this.regionEnd = info.regionEnd;
 		this._sentinel = info.sentinel;
 		this._bitmapWord = info.bitmapWord;
 		this._maxEnd = info.maxEnd;
@@ -336,19 +336,9 @@ export class Heap {
 	 */
 	_resizeLive(op: string, ptr: number, size: number, align: number, keep: number): number {
 		const out =
-			this._sync === null ? this._resizeBlock(this._liveBlock(op, ptr), size, align, keep) : this._sync.resize(op, ptr, size, align, keep);
+			this._sync === null ? resizeBlock(this, this._liveBlock(op, ptr), size, align, keep) : this._sync.resize(op, ptr, size, align, keep);
 		if (this.debug !== 0) this._debugAfter(op);
 		return out;
-	}
-
-	/** @internal `_resizeLive` once the block is known to be live. */
-	_resizeBlock(block: number, size: number, align: number, keep: number): number {
-		if (size > MAX_PAYLOAD) return 0;
-		if (align === 0) {
-			const h = header(this._m, block);
-			align = (h & ALIGNED) !== 0 ? alignTrailer(this._m, block, sizeOf(h)) : ALIGN;
-		}
-		return resizeBlock(this, block, size, align, keep);
 	}
 
 	/** Bytes the caller may use at `ptr` (≥ the size asked for). */
@@ -486,7 +476,7 @@ export class Heap {
 	 * frees its slot. Call it only once that worker is gone.
 	 */
 	recover(owner: number): RecoverReport {
-		if (this._sync === null) throw heapError('INVALID_OPTIONS', 'recover', 'recover() is for heaps on shared memory');
+		if (this._sync === null) throw invalidOptions('recover', 'recover() is for heaps on shared memory');
 		return this._sync.recover(owner);
 	}
 
@@ -569,8 +559,8 @@ export class Heap {
 		return this._countAllocated(block, this._carve(block, size, need, flags));
 	}
 
-	/** @internal Grows the region so a block of `need` bytes fits; false when it cannot. */
-	_grow(need: number): boolean {
+	/** Grows the region so a block of `need` bytes fits; false when it cannot. */
+	private _grow(need: number): boolean {
 		return this._sync === null ? growRegion(this, need) : this._sync.grow(need);
 	}
 
@@ -613,12 +603,12 @@ export class Heap {
 	}
 
 	/**
-	 * @internal Gives unlinked free block `block` of `size` bytes the header
+	 * Gives unlinked free block `block` of `size` bytes the header
 	 * of an allocated block of `need` bytes (`flags` added), freeing the tail
 	 * when it is a block of its own. Keeps FREE_BYTES and FREE_BLOCKS; the
 	 * caller marks the block and counts it. Returns the block's final size.
 	 */
-	_carve(block: number, size: number, need: number, flags: number): number {
+	private _carve(block: number, size: number, need: number, flags: number): number {
 		const m = this._m;
 		const root = this._root;
 		const rest = size - need;
@@ -638,8 +628,7 @@ export class Heap {
 		return size;
 	}
 
-	/** Raises PEAK_USED to USED_BYTES (call once a block has its final size). */
-	/** @internal */
+	/** @internal Raises PEAK_USED to USED_BYTES (call once a block has its final size). */
 	_raisePeak(): void {
 		const m = this._m;
 		const used = rootGet(m, this._root, R_USED_BYTES);
@@ -746,8 +735,8 @@ export class Heap {
 	/**
 	 * Debug levels 1 and 2 on a block about to be freed or resized: its header
 	 * (level 1) and its physical neighbours (level 2) must agree with it.
+	 * @internal
 	 */
-	/** @internal */
 	_debugBlock(op: string, block: number): void {
 		const m = this._m;
 		const h = header(m, block);

@@ -114,7 +114,7 @@
  * It makes `free` check any pointer exactly in O(1): a pointer is a live
  * block iff its bit is set. Cost: 1/64 of the region (1.6 %).
  *
- * A growing heap (region.ts, heap.ts `_grow`) starts with the bitmap inline
+ * A growing heap (region.ts, grow.ts `growRegion`) starts with the bitmap inline
  * after the tables. When growth needs more bits than it holds, a new bitmap
  * is allocated as an internal block inside the region, the bits are copied
  * and BITMAP_START moves there; the old inline words stay unused. The
@@ -214,6 +214,15 @@ export const MAX_ALIGN = 0x8000_0000;
 export const MIN_REGION = TABLES_BYTES + 64;
 /** Regions must end at or below this, so every address fits a u32 word. */
 export const MAX_REGION_END = 0x1_0000_0000 - ALIGN;
+
+/** `n` rounded up to a multiple of ALIGN (for any non-negative number, beyond 2^32 too). */
+export function roundUp8(n: number): number {
+	return Math.ceil(n / ALIGN) * ALIGN;
+}
+/** `n` rounded down to a multiple of ALIGN. */
+export function roundDown8(n: number): number {
+	return Math.floor(n / ALIGN) * ALIGN;
+}
 
 /**
  * Block size (header included) that serves a payload of `size` bytes.

@@ -11,10 +11,10 @@
  */
 import type { HeapOptions } from './api.js';
 import { rootGet, rootSet, setFooter, setHeader } from './block.js';
-import { heapError } from './errors.js';
+import { heapError, invalidOptions } from './errors.js';
+import { wordsToCover } from './bitmap.js';
 import { insertFree } from './freelist.js';
 import {
-	ALIGN,
 	ALIGN_MASK,
 	BITMAP_GRANULE_BITS,
 	FREE,
@@ -23,6 +23,7 @@ import {
 	MAX_REGION_END,
 	MIN_BLOCK,
 	PREV_FREE,
+	ROOT_WORDS,
 	R_BITMAP_START,
 	R_BITMAP_WORDS,
 	R_BLOCKS_START,
@@ -35,9 +36,10 @@ import {
 	R_REGION_START,
 	R_SENTINEL,
 	R_VERSION,
-	ROOT_WORDS,
 	TABLES_BYTES,
 	VERSION_WORD,
+	roundDown8,
+	roundUp8,
 } from './layout.js';
 
 /** Where a new region goes. */
@@ -73,39 +75,32 @@ export function maxByteLength(buffer: ArrayBuffer | SharedArrayBuffer, memory?: 
 	return b.resizable === true || b.growable === true ? (b.maxByteLength as number) : buffer.byteLength;
 }
 
-const roundUp8 = (n: number) => Math.ceil(n / ALIGN) * ALIGN;
-const roundDown8 = (n: number) => Math.floor(n / ALIGN) * ALIGN;
-
-function optionError(message: string, received?: unknown): Error {
-	return heapError('INVALID_OPTIONS', 'Heap', message, undefined, received);
-}
 
 /** Validates options and picks the buffer and region bounds. */
 export function resolveRegion(options: HeapOptions): RegionRequest {
-	if (options === null || typeof options !== 'object') throw optionError('options must be an object', options);
 	const { size, memory, offset = 0, grow = false, maxSize } = options;
 	let buffer = options.buffer;
-	if (buffer !== undefined && memory !== undefined) throw optionError('give buffer or memory, not both');
+	if (buffer !== undefined && memory !== undefined) throw invalidOptions('Heap', 'give buffer or memory, not both');
 	if (memory !== undefined) {
-		if (!(memory instanceof WebAssembly.Memory)) throw optionError('memory must be a WebAssembly.Memory', memory);
+		if (!(memory instanceof WebAssembly.Memory)) throw invalidOptions('Heap', 'memory must be a WebAssembly.Memory', memory);
 		buffer = memory.buffer;
 	}
 	if (buffer === undefined) {
 		if (!Number.isSafeInteger(size) || (size as number) <= 0) {
-			throw optionError('give a positive integer size, a buffer or a memory', size);
+			throw invalidOptions('Heap', 'give a positive integer size, a buffer or a memory', size);
 		}
 		buffer = new ArrayBuffer(size as number);
 	} else if (!(buffer instanceof ArrayBuffer) && !isShared(buffer)) {
-		throw optionError('buffer must be an ArrayBuffer or SharedArrayBuffer', buffer);
+		throw invalidOptions('Heap', 'buffer must be an ArrayBuffer or SharedArrayBuffer', buffer);
 	}
 	if (!Number.isSafeInteger(offset) || offset < 0 || offset > buffer.byteLength) {
-		throw optionError(`offset must be an integer in [0, ${buffer.byteLength}]`, offset);
+		throw invalidOptions('Heap', `offset must be an integer in [0, ${buffer.byteLength}]`, offset);
 	}
-	if (typeof grow !== 'boolean') throw optionError('grow must be a boolean', grow);
-	if (grow && options.length !== undefined) throw optionError('a growing region runs to the end of the buffer: leave out length');
+	if (typeof grow !== 'boolean') throw invalidOptions('Heap', 'grow must be a boolean', grow);
+	if (grow && options.length !== undefined) throw invalidOptions('Heap', 'a growing region runs to the end of the buffer: leave out length');
 	const length = options.length ?? buffer.byteLength - offset;
 	if (!Number.isSafeInteger(length) || length < 0 || offset + length > buffer.byteLength) {
-		throw optionError(`length must be an integer with offset + length ≤ ${buffer.byteLength}`, length);
+		throw invalidOptions('Heap', `length must be an integer with offset + length ≤ ${buffer.byteLength}`, length);
 	}
 	const regionStart = roundUp8(offset);
 	let regionEnd = roundDown8(offset + length);
@@ -113,22 +108,23 @@ export function resolveRegion(options: HeapOptions): RegionRequest {
 	if (grow) {
 		const limit = maxByteLength(buffer, memory);
 		if (limit <= buffer.byteLength) {
-			throw optionError('grow needs a WebAssembly.Memory, a resizable ArrayBuffer or a growable SharedArrayBuffer');
+			throw invalidOptions('Heap', 'grow needs a WebAssembly.Memory, a resizable ArrayBuffer or a growable SharedArrayBuffer');
 		}
 		if (maxSize !== undefined && (!Number.isSafeInteger(maxSize) || maxSize <= 0)) {
-			throw optionError('maxSize must be a positive integer', maxSize);
+			throw invalidOptions('Heap', 'maxSize must be a positive integer', maxSize);
 		}
 		maxEnd = roundDown8(Math.min(limit, MAX_REGION_END, maxSize === undefined ? Number.POSITIVE_INFINITY : regionStart + maxSize));
 		regionEnd = Math.min(regionEnd, maxEnd);
 	}
-	if (regionEnd > MAX_REGION_END) throw optionError(`the region must end at or below ${MAX_REGION_END}`, regionEnd);
+	if (regionEnd > MAX_REGION_END) throw invalidOptions('Heap', `the region must end at or below ${MAX_REGION_END}`, regionEnd);
 	if (regionEnd - regionStart < TABLES_BYTES + MIN_BLOCK * 4) {
-		throw optionError(`the region is too small (${regionEnd - regionStart} bytes)`, length);
+		throw invalidOptions('Heap', `the region is too small (${regionEnd - regionStart} bytes)`, length);
 	}
 	return { buffer, regionStart, regionEnd, maxEnd };
 }
 
-function isShared(buffer: unknown): buffer is SharedArrayBuffer {
+/** Whether `buffer` is a SharedArrayBuffer (false where there are none). */
+export function isShared(buffer: unknown): buffer is SharedArrayBuffer {
 	return typeof SharedArrayBuffer !== 'undefined' && buffer instanceof SharedArrayBuffer;
 }
 
@@ -138,12 +134,11 @@ export function formatRegion(r: RegionRequest): void {
 	const m = new Uint32Array(buffer, 0, buffer.byteLength >>> 2);
 	const root = regionStart >>> 2;
 	const bitmapStart = regionStart + TABLES_BYTES;
-	const granules = Math.ceil((regionEnd - bitmapStart) / (1 << BITMAP_GRANULE_BITS));
-	const bitmapBytes = Math.ceil(granules / 32) * 4;
+	const bitmapBytes = wordsToCover(bitmapStart, regionEnd) * 4;
 	const blocksStart = roundUp8(bitmapStart + bitmapBytes) + HEADER_BYTES;
 	const sentinel = regionEnd - HEADER_BYTES;
 	const first = sentinel - blocksStart;
-	if (first < MIN_BLOCK) throw optionError(`the region is too small (${regionEnd - regionStart} bytes)`);
+	if (first < MIN_BLOCK) throw invalidOptions('Heap', `the region is too small (${regionEnd - regionStart} bytes)`);
 	m.fill(0, root, blocksStart >>> 2);
 	rootSet(m, root, R_MAGIC, MAGIC);
 	rootSet(m, root, R_VERSION, VERSION_WORD);
@@ -166,10 +161,10 @@ export function formatRegion(r: RegionRequest): void {
 /** Reads and validates the root at `offset`; throws NO_HEAP / INCOMPATIBLE_HEAP. */
 export function openRegion(buffer: ArrayBuffer | SharedArrayBuffer, offset: number, op: string): RegionInfo {
 	if (!(buffer instanceof ArrayBuffer) && !isShared(buffer)) {
-		throw heapError('INVALID_OPTIONS', op, 'buffer must be an ArrayBuffer, SharedArrayBuffer or WebAssembly.Memory');
+		throw invalidOptions(op, 'buffer must be an ArrayBuffer, SharedArrayBuffer or WebAssembly.Memory');
 	}
 	if (!Number.isSafeInteger(offset) || offset < 0) {
-		throw heapError('INVALID_OPTIONS', op, `offset must be a non-negative integer, got ${String(offset)}`);
+		throw invalidOptions(op, `offset must be a non-negative integer, got ${String(offset)}`);
 	}
 	const regionStart = roundUp8(offset);
 	const noHeap = (why: string) => heapError('NO_HEAP', op, `no heap at offset ${regionStart}: ${why}`);

@@ -154,7 +154,6 @@ export function repairShared(heap: Heap, i32: Int32Array, table: number, slots: 
 	const bitmapWords = rollBackGrowth(heap);
 	// The root may not open yet (a bitmap still to move): read its bounds as they are.
 	heap._rebind(heap._memory === null ? heap._buffer : heap._memory.buffer);
-	heap.regionEnd = rootGet(heap._m, heap._root, R_REGION_END);
 	heap._sentinel = rootGet(heap._m, heap._root, R_SENTINEL);
 	heap._bitmapWord = rootGet(heap._m, heap._root, R_BITMAP_START) >>> 2;
 	const m = heap._m;

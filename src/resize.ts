@@ -11,7 +11,7 @@
  * An ALIGNED block keeps its align trailer (layout.ts) in its last word
  * after every change of size.
  */
-import { header, prevFreeSize, ptrOf, rootAdd, setAlignTrailer, setHeader, sizeOf } from './block.js';
+import { alignTrailer, header, prevFreeSize, ptrOf, rootAdd, setAlignTrailer, setHeader, sizeOf } from './block.js';
 import { removeFree } from './freelist.js';
 import type { Heap } from './heap.js';
 import {
@@ -37,8 +37,8 @@ export function usableOf(h: number): number {
 
 /**
  * Resizes live block `block` to hold `size` bytes at an address
- * aligned to `align`, in place when it can. `keep` is how many payload
- * bytes must survive a move. Returns the payload address or 0 (then the
+ * aligned to `align` (0: the alignment the block has), in place when it
+ * can. `keep` is how many payload bytes must survive a move. Returns the payload address or 0 (then the
  * block is untouched).
  */
 export function resizeBlock(heap: Heap, block: number, size: number, align: number, keep: number): number {
@@ -49,6 +49,7 @@ export function resizeBlock(heap: Heap, block: number, size: number, align: numb
 	const h = header(m, block);
 	const cur = sizeOf(h);
 	const aligned = (h & ALIGNED) !== 0;
+	if (align === 0) align = aligned ? alignTrailer(m, block, cur) : ALIGN;
 	const need = blockSizeFor(aligned ? size + ALIGN_TRAILER_BYTES : size);
 	// In place only where the address already has the alignment, and a
 	// block without a trailer stays without one.

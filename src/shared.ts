@@ -76,7 +76,7 @@ import {
 	cacheLimit,
 } from './layout.js';
 import { recoverOwner, sharedBlocks, sharedCheck, sharedStats } from './shared-admin.js';
-import { usableOf } from './resize.js';
+import { resizeBlock, usableOf } from './resize.js';
 import { addSplit, cacheCount, cachePop, cachePush, claimSlot, releaseSlot, slotWord, takeSplits } from './threads.js';
 import { growRegion } from './grow.js';
 import { NO_SLOT_ID, lock, tryLock, unlock } from './sync.js';
@@ -113,10 +113,6 @@ export function checkSharedOptions(op: string, threads: unknown, timeout: unknow
 	}
 }
 
-/** Whether `buffer` is a SharedArrayBuffer (false where there are none). */
-export function isSharedBuffer(buffer: unknown): buffer is SharedArrayBuffer {
-	return typeof SharedArrayBuffer !== 'undefined' && buffer instanceof SharedArrayBuffer;
-}
 
 
 /** Per-Heap-object state of a heap on shared memory (see the file comment). */
@@ -555,7 +551,7 @@ export class SharedState {
 			this.unlockHeap();
 			throw e;
 		}
-		return this.resizeLocked(op, block, ptr, size, align, keep);
+		return this.resizeLocked(block, ptr, size, align, keep);
 	}
 
 	/**
@@ -618,13 +614,13 @@ export class SharedState {
 	}
 
 	/** With the heap lock held (released here): resizes claimed block `block` and marks the result. */
-	private resizeLocked(op: string, block: number, ptr: number, size: number, align: number, keep: number): number {
+	private resizeLocked(block: number, ptr: number, size: number, align: number, keep: number): number {
 		const heap = this.heap;
 		try {
 			let out = 0;
 			try {
-				out = heap._resizeBlock(block, size, align, keep);
-				if (out === 0 && this.flushIdle() !== 0) out = heap._resizeBlock(block, size, align, keep);
+				out = resizeBlock(heap, block, size, align, keep);
+				if (out === 0 && this.flushIdle() !== 0) out = resizeBlock(heap, block, size, align, keep);
 			} finally {
 				this.mark(out !== 0 ? out : ptr);
 			}

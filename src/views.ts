@@ -8,7 +8,7 @@ import type { ArrayType, ArrayTypeMap } from './api.js';
 import { checkSize, heapError } from './errors.js';
 import type { Heap } from './heap.js';
 
-type Ctor = new (buffer: ArrayBufferLike, byteOffset: number, length: number) => ArrayTypeMap[ArrayType];
+type Ctor = { new (buffer: ArrayBufferLike, byteOffset: number, length: number): ArrayTypeMap[ArrayType]; readonly BYTES_PER_ELEMENT: number };
 
 const TYPES: Record<ArrayType, Ctor> = {
 	u8: Uint8Array,
@@ -31,16 +31,11 @@ function ctorOf(op: string, type: ArrayType): Ctor {
 	return ctor;
 }
 
-/** Bytes per element of `type`. */
-export function bytesPer(type: ArrayType): number {
-	return (ctorOf('bytesPer', type) as unknown as { BYTES_PER_ELEMENT: number }).BYTES_PER_ELEMENT;
-}
-
 /** See `Heap.allocArray`. */
 export function allocArray<T extends ArrayType>(heap: Heap, type: T, length: number): ArrayTypeMap[T] | null {
 	const ctor = ctorOf('allocArray', type);
 	checkSize('allocArray', length);
-	const bpe = bytesPer(type);
+	const bpe = ctor.BYTES_PER_ELEMENT;
 	const bytes = length * bpe;
 	if (!Number.isSafeInteger(bytes)) return null;
 	const ptr = heap.alignedAlloc(bpe, bytes);
@@ -53,7 +48,7 @@ export function allocArray<T extends ArrayType>(heap: Heap, type: T, length: num
 export function view<T extends ArrayType>(heap: Heap, ptr: number, type: T, length: number): ArrayTypeMap[T] {
 	const ctor = ctorOf('view', type);
 	checkSize('view', length);
-	const bpe = bytesPer(type);
+	const bpe = ctor.BYTES_PER_ELEMENT;
 	// Another worker may have grown a shared region since this object last looked.
 	if (heap._sync !== null && Number.isSafeInteger(ptr) && ptr + length * bpe > heap._sentinel) heap.refresh();
 	if (!Number.isSafeInteger(ptr) || ptr < heap._payloadBase || ptr + length * bpe > heap._sentinel) {

@@ -20,7 +20,7 @@ const NONE: ReadonlySet<number> = new Set();
 
 /**
  * Every block of `heap` in address order. `cached` holds the blocks in
- * thread caches (shared.ts collects them with the locks held).
+ * thread caches (shared-admin.ts collects them with the locks held).
  */
 export function* walk(heap: Heap, cached: ReadonlySet<number> = NONE): IterableIterator<BlockInfo> {
 	const m = heap._m;

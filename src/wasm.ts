@@ -90,7 +90,7 @@ export interface WasmImports {
 }
 
 /** Whether `align` (a u32) is a power of two that heapfit can align to. */
-function _isAlign(align: number): boolean {
+function isAlign(align: number): boolean {
 	return align !== 0 && (align & (align - 1)) === 0 && align <= MAX_ALIGN;
 }
 
@@ -106,7 +106,7 @@ export function wasmImports(heap: Heap): WasmImports {
 		realloc: (ptr, size) => heap.realloc(ptr >>> 0, size >>> 0),
 		aligned_alloc: (align, size) => {
 			const a = align >>> 0;
-			return _isAlign(a) ? heap.alignedAlloc(a, size >>> 0) : 0;
+			return isAlign(a) ? heap.alignedAlloc(a, size >>> 0) : 0;
 		},
 		posix_memalign: (memptr, align, size) => {
 			const out = memptr >>> 0;
@@ -122,7 +122,7 @@ export function wasmImports(heap: Heap): WasmImports {
 				);
 			}
 			const a = align >>> 0;
-			if (a < POINTER_BYTES || !_isAlign(a)) return WASM_EINVAL;
+			if (a < POINTER_BYTES || !isAlign(a)) return WASM_EINVAL;
 			const ptr = heap.alignedAlloc(a, size >>> 0);
 			if (ptr === 0) return WASM_ENOMEM;
 			new DataView(heap.buffer).setUint32(out, ptr, true);
