@@ -399,6 +399,7 @@ export class Heap {
 	}
 	/** How many times the region has grown (from the root; see `grow`). */
 	get growths(): number {
+		if (this._m.length === 0) this._resync('growths');
 		return rootGet(this._m, this._root, R_GROWTHS);
 	}
 	/** Frees the block a typed array from `allocArray` views. */

@@ -28,6 +28,13 @@ describe('review: growth', () => {
 		assert.doesNotThrow(() => heap.free(p), 'free of a live block must not be rejected');
 	});
 
+	test('heap.growths reads the root after someone else grew the memory', () => {
+		const memory = new WebAssembly.Memory({ initial: 2 });
+		const heap = new Heap({ memory, offset: 1024 });
+		memory.grow(1);
+		assert.equal(heap.growths, 0);
+	});
+
 	test('a grown heap with every block freed serves what a fixed heap of its size serves', () => {
 		const memory = new WebAssembly.Memory({ initial: 1, maximum: 64 });
 		const heap = new Heap({ memory, grow: true });
