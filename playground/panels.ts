@@ -7,6 +7,8 @@ import type { Heap } from '../src/index.js';
 import { type BlockTotals, type BlockView, type TlsfBins, tlsfBins } from '../src/render/index.js';
 import { esc as html, formatBytes, hex, percent } from '../src/render/svgkit.js';
 import { bytes } from './explain.js';
+import { ALIGN, MIN_BLOCK, SL_BITS, SMALL_BLOCK } from '../src/layout.js';
+import { listMinSize } from '../src/sizeclass.js';
 
 /** The stats list: each value carries its raw number in `data-value`. */
 export function statsHtml(heap: Heap, t: BlockTotals): string {
@@ -29,8 +31,8 @@ export function statsHtml(heap: Heap, t: BlockTotals): string {
 
 /** Size range of first-level class `fl`, in words. */
 function classRange(fl: number): string {
-	if (fl === 0) return '16–248 B, one list per 8 B';
-	return `${formatBytes(2 ** (fl + 7))}–${formatBytes(2 ** (fl + 8))}`;
+	if (fl === 0) return `${MIN_BLOCK}–${SMALL_BLOCK - ALIGN} B, one list per ${ALIGN} B`;
+	return `${formatBytes(listMinSize(fl << SL_BITS))}–${formatBytes(listMinSize((fl + 1) << SL_BITS))}`;
 }
 
 /** The TLSF bins: FL bitmap, an SL bitmap row per class with list lengths, and the non-empty lists. */
@@ -43,7 +45,7 @@ export function binsHtml(heap: Heap, highlight: number | null): string {
 		const flBit = (bins.flBitmap >>> fl) & 1;
 		const cells: string[] = [];
 		for (let sl = 0; sl < bins.slCount; sl++) {
-			const li = (fl << 5) | sl;
+			const li = (fl << SL_BITS) | sl;
 			const l = byLi.get(li);
 			const on = ((bins.slBitmaps[fl] >>> sl) & 1) === 1;
 			const cls = `${on ? 'on' : ''}${li === highlight ? ' hl' : ''}`;

@@ -20,7 +20,7 @@ import { Heap } from '../heap.js';
 import type { Trace } from '../trace/format.js';
 import { type ReplayReport, type ReplayTarget, replay } from '../trace/replay.js';
 import { type ReplaySvgOptions, renderReplaySvg } from './svg.js';
-import type { ReplaySeries } from './timeline.js';
+import { type ReplaySeries, SERIES_COLUMNS, type Sample } from './timeline.js';
 
 /** Options for `sampleReplay`. */
 export interface SampleOptions {
@@ -55,7 +55,9 @@ export interface SampledReplay {
 
 /** A series with no samples for a heap of `regionBytes` and a replay of `totalOps` ops. */
 export function emptySeries(regionBytes: number, totalOps: number): ReplaySeries {
-	return { op: [], liveBytes: [], usedBytes: [], footprintBytes: [], freeBytes: [], largestFreeBytes: [], regionBytes, totalOps, peakOp: -1 };
+	const series = { regionBytes, totalOps, peakOp: -1 } as ReplaySeries;
+	for (const k of SERIES_COLUMNS) series[k] = [];
+	return series;
 }
 
 /**
@@ -65,29 +67,16 @@ export function emptySeries(regionBytes: number, totalOps: number): ReplaySeries
  */
 export function addSample(series: ReplaySeries, op: number, heap: Heap, liveBytes: number, footprintBytes: number): void {
 	const s = heap.stats();
-	insertSample(series, op, liveBytes, s.usedBytes, footprintBytes, s.freeBytes, s.largestFreeBlock);
+	insertSample(series, { op, liveBytes, usedBytes: s.usedBytes, footprintBytes, freeBytes: s.freeBytes, largestFreeBytes: s.largestFreeBlock });
 }
 
-/** Puts one sample into `series` in op order (replacing one at the same op). */
-function insertSample(
-	series: ReplaySeries,
-	op: number,
-	liveBytes: number,
-	usedBytes: number,
-	footprintBytes: number,
-	freeBytes: number,
-	largestFreeBytes: number,
-): void {
+/** Puts `sample` into `series` in op order (replacing one at the same op). */
+function insertSample(series: ReplaySeries, sample: Sample): void {
 	let i = series.op.length;
-	while (i > 0 && series.op[i - 1] > op) i--;
-	const replace = i > 0 && series.op[i - 1] === op ? 1 : 0;
+	while (i > 0 && series.op[i - 1] > sample.op) i--;
+	const replace = i > 0 && series.op[i - 1] === sample.op ? 1 : 0;
 	if (replace) i--;
-	series.op.splice(i, replace, op);
-	series.liveBytes.splice(i, replace, liveBytes);
-	series.usedBytes.splice(i, replace, usedBytes);
-	series.footprintBytes.splice(i, replace, footprintBytes);
-	series.freeBytes.splice(i, replace, freeBytes);
-	series.largestFreeBytes.splice(i, replace, largestFreeBytes);
+	for (const k of SERIES_COLUMNS) series[k].splice(i, replace, sample[k]);
 }
 
 /** `heap` as a replay target that tracks requested sizes, live bytes and the footprint. */
@@ -208,8 +197,8 @@ export function replayToSvg(trace: Trace, size: number, options: ReplayToSvgOpti
 		});
 		requested = again.requested;
 		const s = again.series;
-		const i = s.op.length - 1;
-		insertSample(series, s.op[i], s.liveBytes[i], s.usedBytes[i], s.footprintBytes[i], s.freeBytes[i], s.largestFreeBytes[i]);
+		const last = s.op.length - 1;
+		insertSample(series, Object.fromEntries(SERIES_COLUMNS.map((k) => [k, s[k][last]])) as Sample);
 	} else {
 		marker = { marker: report.ops, markerLabel: report.failedAt ? `out of memory at op ${report.ops}` : 'end' };
 	}

@@ -45,8 +45,11 @@ export function num(n: number): string {
 	return Object.is(r, -0) ? '0' : String(r);
 }
 
-/** 1536 → "1.5 KiB"; below 1 KiB "123 B". */
-export function formatBytes(n: number): string {
+/**
+ * 1536 → "1.5 KiB"; below 1 KiB "123 B". Three significant digits at most,
+ * or exactly `decimals` decimals when given ("58.0 KiB").
+ */
+export function formatBytes(n: number, decimals?: number): string {
 	if (Math.abs(n) < 1024) return `${Math.round(n)} B`;
 	const units = ['KiB', 'MiB', 'GiB', 'TiB'];
 	let v = n / 1024;
@@ -55,6 +58,7 @@ export function formatBytes(n: number): string {
 		v /= 1024;
 		u++;
 	}
+	if (decimals !== undefined) return `${v.toFixed(decimals)} ${units[u]}`;
 	return `${Number(v >= 100 ? v.toFixed(0) : v >= 10 ? v.toFixed(1) : v.toFixed(2))} ${units[u]}`;
 }
 

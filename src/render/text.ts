@@ -25,6 +25,7 @@
 import { checkPositive } from '../errors.js';
 import type { Heap } from '../heap.js';
 import { type CellState, cellStates } from './cells.js';
+import { formatBytes } from './svgkit.js';
 
 /** Options for `renderText`. */
 export interface TextMapOptions {
@@ -76,19 +77,6 @@ export function cellKind(cell: CellState): CellKind {
 	return 2 * (cell.used + cell.header) >= total ? 'mostlyUsed' : 'mostlyFree';
 }
 
-/** 1536 → "1.5 KiB". */
-function formatBytes(n: number): string {
-	if (n < 1024) return `${n} B`;
-	const units = ['KiB', 'MiB', 'GiB'];
-	let v = n / 1024;
-	let u = 0;
-	while (v >= 1024 && u < units.length - 1) {
-		v /= 1024;
-		u++;
-	}
-	return `${v.toFixed(1)} ${units[u]}`;
-}
-
 /** One row of glyphs, coloured in runs of one kind when `color` is set. */
 function renderRow(kinds: CellKind[], width: number, color: boolean): string {
 	let out = '';
@@ -112,16 +100,16 @@ function renderLegend(present: Set<CellKind>, cellBytes: number, color: boolean)
 		const glyph = color ? `${ESC}${k.sgr}m${k.glyph}${RESET}` : k.glyph;
 		parts.push(`${glyph} ${k.label}`);
 	}
-	return `${parts.join('  ')}   1 cell = ${formatBytes(cellBytes)}`;
+	return `${parts.join('  ')}   1 cell = ${formatBytes(cellBytes, 1)}`;
 }
 
 /** The one-line summary from `heap.stats()`. */
 function renderSummary(heap: Heap): string {
 	const s = heap.stats();
 	return [
-		`used ${formatBytes(s.usedBytes)}`,
-		`free ${formatBytes(s.freeBytes)}`,
-		`largest free ${formatBytes(s.largestFreeBlock)}`,
+		`used ${formatBytes(s.usedBytes, 1)}`,
+		`free ${formatBytes(s.freeBytes, 1)}`,
+		`largest free ${formatBytes(s.largestFreeBlock, 1)}`,
 		`live ${s.liveBlocks}`,
 		`free blocks ${s.freeBlocks}`,
 		`ext frag ${(s.externalFragmentation * 100).toFixed(1)}%`,

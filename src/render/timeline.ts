@@ -41,6 +41,11 @@ export interface ReplaySeries {
 	peakOp: number;
 }
 
+/** The per-sample columns of a ReplaySeries, `op` first. */
+export const SERIES_COLUMNS = ['op', 'liveBytes', 'usedBytes', 'footprintBytes', 'freeBytes', 'largestFreeBytes'] as const;
+/** One sample: a value for each column. */
+export type Sample = Record<(typeof SERIES_COLUMNS)[number], number>;
+
 /** Options for `renderTimelineSvg`. */
 export interface TimelineOptions {
 	/**
@@ -103,15 +108,9 @@ const CHAR_W = 6;
 function clip(s: ReplaySeries, from: number): ReplaySeries {
 	let i = 0;
 	while (i + 1 < s.op.length && s.op[i + 1] <= from) i++;
-	return {
-		...s,
-		op: s.op.slice(i),
-		liveBytes: s.liveBytes.slice(i),
-		usedBytes: s.usedBytes.slice(i),
-		footprintBytes: s.footprintBytes.slice(i),
-		freeBytes: s.freeBytes.slice(i),
-		largestFreeBytes: s.largestFreeBytes.slice(i),
-	};
+	const out = { ...s };
+	for (const k of SERIES_COLUMNS) out[k] = s[k].slice(i);
+	return out;
 }
 
 /** The timeline of `series` as a panel (see `renderTimelineSvg`). */
