@@ -26,7 +26,7 @@
  */
 import { granuleOf, isMarked, mark, wordsToCover } from './bitmap.js';
 import { moveBitmap } from './grow.js';
-import { cachedList, clearSlot, cutLists, releaseSlot, slotWord, takeSplits } from './threads.js';
+import { cachedList, clearSlot, cutLists, releaseSlot, takeSplits } from './threads.js';
 import { blockOf, header, rootGet, rootSet, setFooter, setHeader, sizeOf } from './block.js';
 import { heapError } from './errors.js';
 import { insertFree } from './freelist.js';
@@ -147,10 +147,10 @@ export function rebuildHeap(heap: Heap, cached: ReadonlySet<number>, release: Re
 
 /**
  * With every lock of a shared heap held (shared.ts `recover`): returns the
- * caches of the dead thread slots `dead` to the heap, settles a growth they
+ * caches of the dead thread slots `dead` (indexes into `slotWs`) to the heap, settles a growth they
  * cut short, and rebuilds the heap from its headers.
  */
-export function repairShared(heap: Heap, i32: Int32Array, table: number, slots: number, dead: readonly number[]): RebuildResult {
+export function repairShared(heap: Heap, i32: Int32Array, slotWs: readonly number[], dead: readonly number[]): RebuildResult {
 	const bitmapWords = rollBackGrowth(heap);
 	// The root may not open yet (a bitmap still to move): read its bounds as they are.
 	heap._rebind(heap._memory === null ? heap._buffer : heap._memory.buffer);
@@ -159,8 +159,7 @@ export function repairShared(heap: Heap, i32: Int32Array, table: number, slots: 
 	const m = heap._m;
 	const keep = new Set<number>();
 	const release = new Set<number>();
-	for (let s = 0; s < slots; s++) {
-		const w = slotWord(table, s);
+	for (const [s, w] of slotWs.entries()) {
 		// The rebuild counts every block from the headers.
 		takeSplits(m, w);
 		if (dead.includes(s)) {

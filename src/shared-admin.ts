@@ -18,7 +18,7 @@ import { repairShared } from './repair.js';
 import type { SharedState } from './shared.js';
 import { readStats } from './stats.js';
 import { lock, takeOver } from './sync.js';
-import { cachedBlocks, cachedBytes, cachedList, slotClaimed, slotOwner, slotWord } from './threads.js';
+import { cachedBlocks, cachedBytes, cachedList, slotClaimed, slotOwner } from './threads.js';
 import { walk } from './walk.js';
 
 /** Cached bytes and blocks over every slot (locks held). */
@@ -26,8 +26,7 @@ function cacheTotals(st: SharedState): { bytes: number; blocks: number } {
 	const m = st.heap._m;
 	let bytes = 0;
 	let blocks = 0;
-	for (let s = 0; s < st.slots; s++) {
-		const w = slotWord(st.table, s);
+	for (const w of st.slotWs) {
 		bytes += cachedBytes(m, w);
 		blocks += cachedBlocks(m, w);
 	}
@@ -67,8 +66,7 @@ function cachedSet(st: SharedState, out: Violation[]): Set<number> {
 	const heap = st.heap;
 	const m = heap._m;
 	const cached = new Set<number>();
-	for (let s = 0; s < st.slots; s++) {
-		const w = slotWord(st.table, s);
+	for (const [s, w] of st.slotWs.entries()) {
 		let bytes = 0;
 		let count = 0;
 		for (const e of cachedList(m, w, heap._blocksStart, heap._sentinel)) {
@@ -96,8 +94,7 @@ export function recoverOwner(st: SharedState, owner: number): RecoverReport {
 	if (owner === st.owner && st.slot >= 0) throw invalidOptions('recover', 'owner is this Heap object itself', owner);
 	const m = st.heap._m;
 	const dead: number[] = [];
-	for (let s = 0; s < st.slots; s++) {
-		const w = slotWord(st.table, s);
+	for (const [s, w] of st.slotWs.entries()) {
 		if (slotClaimed(st.i32, w) && slotOwner(m, w) === owner) dead.push(s);
 	}
 	const report: RecoverReport = { slots: dead.length, locksTaken: 0, cachedReturned: 0, leakedBlocks: 0, rebuilt: false };
@@ -120,10 +117,10 @@ export function recoverOwner(st: SharedState, owner: number): RecoverReport {
 	let held = 0;
 	try {
 		for (; held < st.slots; held++) {
-			const w = slotWord(st.table, held) + S_LOCK;
+			const w = st.slotWs[held] + S_LOCK;
 			if (takeFromDead(w) === 0) lock(a, w, st.id, st.timeout, 'recover');
 		}
-		const r = repairShared(st.heap, st.i32, st.table, st.slots, dead);
+		const r = repairShared(st.heap, st.i32, st.slotWs, dead);
 		st.growthsSeen = rootGet(st.heap._m, st.heap._root, R_GROWTHS);
 		report.cachedReturned = r.released;
 		report.leakedBlocks = r.leaked;

@@ -132,6 +132,8 @@ export class SharedState {
 	readonly table: number;
 	/** @internal Slots in the thread table. */
 	readonly slots: number;
+	/** @internal Word index of each slot (slotWord of 0 .. slots − 1). */
+	readonly slotWs: readonly number[];
 	/** @internal Word index of the root LOCK. */
 	readonly lockW: number;
 	/** @internal GROWTHS as of this object's views. */
@@ -154,6 +156,7 @@ export class SharedState {
 		const m = heap._m;
 		this.table = rootGet(m, heap._root, R_THREADS) >>> 2;
 		this.slots = rootGet(m, heap._root, R_THREAD_SLOTS);
+		this.slotWs = Array.from({ length: this.slots }, (_, s) => slotWord(this.table, s));
 		this.growthsSeen = rootGet(m, heap._root, R_GROWTHS);
 		this.claim();
 	}
@@ -187,7 +190,7 @@ export class SharedState {
 		const s = claimSlot(this.i32, this.table, this.slots, this.owner);
 		if (s < 0) return;
 		this.slot = s;
-		this.slotW = slotWord(this.table, s);
+		this.slotW = this.slotWs[s];
 		this.id = s + 1;
 	}
 
@@ -249,7 +252,7 @@ export class SharedState {
 	private lockSlots(op: string): void {
 		for (let s = 0; s < this.slots; s++) {
 			try {
-				lock(this.i32, slotWord(this.table, s) + S_LOCK, this.id, this.timeout, op);
+				lock(this.i32, this.slotWs[s] + S_LOCK, this.id, this.timeout, op);
 			} catch (e) {
 				this.unlockSlots(s);
 				throw e;
@@ -258,7 +261,7 @@ export class SharedState {
 	}
 	/** @internal */
 	unlockSlots(count = this.slots): void {
-		for (let s = 0; s < count; s++) unlock(this.i32, slotWord(this.table, s) + S_LOCK);
+		for (let s = 0; s < count; s++) unlock(this.i32, this.slotWs[s] + S_LOCK);
 	}
 	/** Runs `f` with the heap lock held (taken and released here). */
 	private withHeap<T>(op: string, f: () => T): T {
@@ -276,7 +279,7 @@ export class SharedState {
 		return this.withHeap(op, () => {
 			this.lockSlots(op);
 			try {
-				for (let s = 0; s < this.slots; s++) this.foldSplits(slotWord(this.table, s));
+				for (const w of this.slotWs) this.foldSplits(w);
 				return f();
 			} finally {
 				this.unlockSlots();
@@ -468,19 +471,13 @@ export class SharedState {
 	 * work, and the next free tries again.
 	 */
 	private trimSoon(c: number): void {
-		if (tryLock(this.i32, this.lockW, this.id)) {
-			try {
-				this.followOrUnlock(this.lockW);
-			} catch {
-				return;
-			}
-		} else {
-			if (cacheCount(this.heap._m, this.slotW, c) <= 2 * cacheLimit(c)) return;
-			try {
-				this.lockHeap('free');
-			} catch {
-				return;
-			}
+		const now = tryLock(this.i32, this.lockW, this.id);
+		if (!now && cacheCount(this.heap._m, this.slotW, c) <= 2 * cacheLimit(c)) return;
+		try {
+			if (now) this.followOrUnlock(this.lockW);
+			else this.lockHeap('free');
+		} catch {
+			return;
 		}
 		try {
 			this.trim(c);
@@ -665,8 +662,7 @@ export class SharedState {
 	/** With the heap lock held: drains every slot whose lock is free right now. */
 	private flushIdle(): number {
 		let n = 0;
-		for (let s = 0; s < this.slots; s++) {
-			const w = slotWord(this.table, s);
+		for (const w of this.slotWs) {
 			if (!tryLock(this.i32, w + S_LOCK, this.id)) continue;
 			try {
 				n += this.drain(w);
