@@ -12,7 +12,6 @@ import { assertStamp, regionBytes, stamp } from './support/bytes.js';
 
 const isFree = (heap: Heap, ptr: number) => [...heap.blocks()].find((b) => b.ptr === ptr)?.free;
 
-
 /** Asserts `fn` throws AllocError and leaves the region byte-identical. */
 function allocErrorUnchanged(heap: Heap, fn: () => unknown, op: string, size: number, align: number): void {
 	const snap = regionBytes(heap);

@@ -8,7 +8,7 @@ import { describe, test } from 'node:test';
 import { Layout, Heap, HeapError, layout as L } from '../src/index.js';
 import { mappingInsert } from '../src/sizeclass.js';
 import { regionBytes } from './support/bytes.js';
-
+import { throwsCode } from './support/errors.js';
 
 /**
  * a(20) b(40) c(20) d(100) e(20) f(20), g aligned to 64, then the free
@@ -37,14 +37,7 @@ function fixture(debug: 0 | 1 | 2 | 3 = 0) {
 type Fx = ReturnType<typeof fixture>;
 
 function throwsCorrupt(fn: () => unknown, op?: string): HeapError {
-	let err: unknown;
-	try {
-		fn();
-	} catch (e) {
-		err = e;
-	}
-	assert.ok(err instanceof HeapError, `expected CORRUPT_HEAP, got ${String(err)}`);
-	assert.equal(err.code, 'CORRUPT_HEAP', err.message);
+	const err = throwsCode(fn, 'CORRUPT_HEAP');
 	if (op !== undefined) assert.equal(err.op, op);
 	return err;
 }

@@ -1,16 +1,17 @@
 /** The `heapfit` command: output, JSON, and one-line errors with exit status 1. */
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { test } from 'node:test';
+import { after, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { parseXml } from './support/xml.js';
 
 const MAIN = fileURLToPath(new URL('../src/cli/main.ts', import.meta.url));
 const SQLITE = fileURLToPath(new URL('../traces/sqlite-index.trace.gz', import.meta.url));
 const dir = mkdtempSync(join(tmpdir(), 'heapfit-cli-'));
+after(() => rmSync(dir, { recursive: true, force: true }));
 
 function run(...args: string[]) {
 	const r = spawnSync(process.execPath, ['--import', 'tsx', MAIN, ...args], { encoding: 'utf8', env: { ...process.env, NO_COLOR: '1' } });

@@ -435,7 +435,6 @@ describe('fuzz: decoded programs over a matrix of configurations', () => {
 
 // ─── The long run ────────────────────────────────────────────────────────
 
-
 describe('fuzz: deterministic long run', () => {
 	test('50k steps, heavy-tailed sizes 1 B .. 64 KiB, on a 2 MiB heap', () => {
 		const rand = mulberry32(0x5eed_f00d);

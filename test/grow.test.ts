@@ -5,7 +5,6 @@ import fc from 'fast-check';
 import { Heap, HeapError, type HeapOptions } from '../src/index.js';
 import { growableShared, resizable } from './support/buffers.js';
 
-
 type Kind = 'memory' | 'resizable' | 'growable-shared';
 function makeOptions(kind: Kind, initial = 65536, max = 1 << 27): HeapOptions & { memory?: WebAssembly.Memory } {
 	if (kind === 'memory') {

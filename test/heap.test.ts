@@ -11,9 +11,6 @@ import { assertStamp, regionBytes, stamp } from './support/bytes.js';
 
 const MAX_PAYLOAD = L.MAX_BLOCK - L.HEADER_BYTES;
 
-
-
-
 const blocks = (heap: Heap): BlockInfo[] => [...heap.blocks()];
 const freeBlocks = (heap: Heap): BlockInfo[] => blocks(heap).filter((b) => b.free);
 const blockAt = (heap: Heap, ptr: number): BlockInfo | undefined => blocks(heap).find((b) => b.ptr === ptr);

@@ -10,8 +10,6 @@ import type { HeapOptions } from '../src/index.js';
 import { throwsCode } from './support/errors.js';
 import { resizable } from './support/buffers.js';
 
-
-
 /** Runs a little workload that touches a lot of the region. */
 function exercise(heap: Heap): number[] {
 	const live: number[] = [];

@@ -12,7 +12,6 @@ import { mulberry32 as rng } from './support/rng.js';
 const ANSI = /\u001b\[[0-9;]*m/g;
 const GLYPH = { used: '█', mostlyUsed: '▓', mostlyFree: '▒', free: '░', headers: '·', unknown: '?' } as const;
 
-
 /** A heap after a seeded mix of malloc, alignedAlloc and free. */
 function patternHeap(seed: number, size = 32 * 1024): Heap {
 	const heap = new Heap({ size });

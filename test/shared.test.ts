@@ -114,7 +114,6 @@ function audit(heap: Heap): { s: HeapStats; blocks: BlockInfo[] } {
 	return { s, blocks };
 }
 
-
 /** `f` throws LOCK_TIMEOUT naming holder slot `holder`, after at least `ms` ms. */
 function timesOut(f: () => unknown, holder: number, ms: number): void {
 	const t0 = Date.now();

@@ -8,7 +8,6 @@ import { layout as L } from '../src/index.js';
 import { LIST_COUNT, listMinSize, mappingInsert, mappingSearch } from '../src/sizeclass.js';
 import { mulberry32 as rng } from './support/rng.js';
 
-
 /** Block sizes to test: every small one, dense boundaries, and random large ones. */
 function sampleSizes(): number[] {
 	const out = new Set<number>();

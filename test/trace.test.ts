@@ -4,10 +4,10 @@
  * failures, real traces through a Heap).
  */
 import assert from 'node:assert/strict';
-import { createReadStream, existsSync } from 'node:fs';
+import { createReadStream, existsSync, readFileSync } from 'node:fs';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { gzipSync } from 'node:zlib';
+import { gunzipSync, gzipSync } from 'node:zlib';
 import { Heap, layout } from '../src/index.js';
 import {
 	MAX_LINE_BYTES,
@@ -171,8 +171,6 @@ test('every source kind, plain and gzip, whole and in 1-7 byte chunks, decodes t
 });
 
 test('a real trace decodes the same in tiny chunks as whole (gzip and plain)', async () => {
-	const { gunzipSync } = await import('node:zlib');
-	const { readFileSync } = await import('node:fs');
 	const gz = new Uint8Array(readFileSync(SQLITE));
 	// The first 20k lines keep this fast; the tail is cut at a line end.
 	const text = new Uint8Array(gunzipSync(gz));

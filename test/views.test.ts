@@ -21,8 +21,6 @@ const TYPES: [ArrayType, { new (n: number): ArrayBufferView; BYTES_PER_ELEMENT: 
 	['i64', BigInt64Array, -(2n ** 62n) - 5n],
 ];
 
-
-
 /** A heap whose free memory is dirty (0xff), so zeroing is observable. */
 function dirtyHeap(): Heap {
 	const heap = new Heap({ size: 1 << 16 });

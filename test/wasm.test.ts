@@ -288,11 +288,17 @@ function build(): string {
 	return out;
 }
 
-/** What the native build prints at `scale`. */
+const nativeRuns = new Map<string, string[]>();
+/** What the native build in `dir` prints at `scale` (run once per build and scale). */
 function nativeLines(dir: string, scale: number): string[] {
+	const key = `${dir}:${scale}`;
+	const known = nativeRuns.get(key);
+	if (known !== undefined) return known;
 	const r = spawnSync(join(dir, 'workload-native'), [String(scale)], { encoding: 'utf8' });
 	assert.equal(r.status, 0, r.stderr);
-	return r.stdout.trimEnd().split('\n');
+	const lines = r.stdout.trimEnd().split('\n');
+	nativeRuns.set(key, lines);
+	return lines;
 }
 
 describe('the wasm-c example', () => {
