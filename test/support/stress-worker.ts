@@ -2,7 +2,9 @@
  * One worker of the multi-worker stress tests (test/workers.test.ts).
  *
  * It attaches to the shared heap, runs a random program of malloc / calloc /
- * realloc / free, stamps every block it owns with a pattern derived from a
+ * alignedAlloc / realloc / free and the Allocator API's allocate / grow /
+ * shrink / deallocate, calls stats(), check() and blocks() while the others
+ * keep going, stamps every block it owns with a pattern derived from a
  * per-block stamp, verifies the pattern before every realloc and free, and
  * hands some blocks to other workers through their inbox rings, where the
  * receiver verifies and frees (or adopts) them.
@@ -17,7 +19,7 @@
  * Control words (CTRL_*) follow the rings.
  */
 import { isMainThread, parentPort, threadId, workerData } from 'node:worker_threads';
-import { Heap } from '../../src/index.js';
+import { Heap, Layout } from '../../src/index.js';
 import { mulberry32 } from './rng.js';
 
 export const RING_CAP = 256;
@@ -181,8 +183,12 @@ function run(d: StressData): void {
 		// Live sets stay between 32 and 1,500 blocks (a few MiB) per worker.
 		if (live.size < 1500 && (r < 0.4 || live.size < 32 || (d.large && live.size < 200))) {
 			const n = size();
-			const ptr = heap.malloc(n);
-			if (ptr === 0) fail(`malloc(${n}) returned 0`);
+			// Mostly malloc; now and then alignedAlloc or the Allocator API's allocate.
+			const how = rnd();
+			const align = 16 << Math.floor(rnd() * 8);
+			const ptr = how < 0.9 ? heap.malloc(n) : how < 0.95 ? heap.alignedAlloc(align, n) : heap.allocate(new Layout(n, 16));
+			if (ptr === 0) fail(`allocation of ${n} returned 0`);
+			if (how >= 0.9 && how < 0.95 && ptr % align !== 0) fail(`alignedAlloc(${align}, ${n}) = ${ptr} is not aligned`);
 			own(ptr, { size: n, stamp: stamp(ptr, n) });
 		} else if (r < 0.48 && live.size < 1500) {
 			const n = size();
@@ -197,14 +203,27 @@ function run(d: StressData): void {
 			verify(ptr, o);
 			const n = size();
 			disown(ptr);
-			const out = heap.realloc(ptr, n);
+			// realloc, or the Allocator API's grow / shrink (a Layout of align 8 fits every block).
+			const out =
+				rnd() < 0.75
+					? heap.realloc(ptr, n)
+					: n >= o.size
+						? heap.grow(ptr, new Layout(o.size), new Layout(n))
+						: heap.shrink(ptr, new Layout(o.size), new Layout(n));
 			if (out === 0) fail(`realloc(${ptr}, ${n}) returned 0`);
 			const keep = Math.min(n, o.size);
 			verify(out, o, keep);
 			// Restamp the whole block under a new stamp.
 			own(out, { size: n, stamp: stamp(out, n) });
 		} else if (r < 0.9) {
-			freeOwned(pick());
+			const ptr = pick();
+			if (rnd() < 0.8) freeOwned(ptr);
+			else {
+				const o = live.get(ptr) as Owned;
+				verify(ptr, o);
+				disown(ptr);
+				heap.deallocate(ptr, new Layout(o.size));
+			}
 		} else if (d.peers > 1 && !d.victim) {
 			const ptr = pick();
 			const o = live.get(ptr) as Owned;
@@ -214,6 +233,18 @@ function run(d: StressData): void {
 		if ((i & 15) === 0) {
 			if (!d.victim) receive();
 			Atomics.store(ring, CTRL_PROGRESS + d.id, i);
+		}
+		// Introspection while the others keep allocating.
+		if (!d.victim && i % 997 === 0) {
+			const st = heap.stats();
+			if (st.usedBytes + st.freeBytes + st.overheadBytes + st.cachedBytes !== st.regionBytes) fail(`stats() does not add up: ${JSON.stringify(st)}`);
+		}
+		if (!d.victim && i % 4999 === 0) {
+			const v = heap.check();
+			if (v.length > 0) fail(`check() mid-run: ${JSON.stringify(v.slice(0, 3))}`);
+			let mine = 0;
+			for (const b of heap.blocks()) if (!b.free && !b.cached && live.has(b.ptr)) mine++;
+			if (mine !== live.size) fail(`blocks() shows ${mine} of this worker's ${live.size} live blocks`);
 		}
 	}
 	// Done producing: keep receiving until every peer is done, then once more.
