@@ -81,13 +81,14 @@ export function tryLock(a: Int32Array, i: number, id: number): boolean {
 
 /**
  * Takes lock word `i` of `a` for holder `id`, waiting while another holds
- * it. Throws HeapError LOCK_TIMEOUT after `timeoutMs`.
+ * it: sleeping in Atomics.wait where `sleep` (this thread may block), else
+ * spinning. Throws HeapError LOCK_TIMEOUT after `timeoutMs`.
  */
-export function lock(a: Int32Array, i: number, id: number, timeoutMs: number, op: string): void {
-	if (Atomics.compareExchange(a, i, 0, lockValue(id)) !== 0) lockSlow(a, i, lockValue(id), timeoutMs, op);
+export function lock(a: Int32Array, i: number, id: number, timeoutMs: number, op: string, sleep = canWait): void {
+	if (Atomics.compareExchange(a, i, 0, lockValue(id)) !== 0) lockSlow(a, i, lockValue(id), timeoutMs, op, sleep);
 }
 
-function lockSlow(a: Int32Array, i: number, mine: number, timeoutMs: number, op: string): void {
+function lockSlow(a: Int32Array, i: number, mine: number, timeoutMs: number, op: string, sleep: boolean): void {
 	let spins = 0;
 	let slept = false;
 	const deadline = Date.now() + timeoutMs;
@@ -102,7 +103,7 @@ function lockSlow(a: Int32Array, i: number, mine: number, timeoutMs: number, op:
 			continue;
 		}
 		if ((v & WAITERS) === 0 && Atomics.compareExchange(a, i, v, v | WAITERS) !== v) continue;
-		if (canWait) Atomics.wait(a, i, v | WAITERS, SLICE_MS);
+		if (sleep) Atomics.wait(a, i, v | WAITERS, SLICE_MS);
 		slept = true;
 		if (Date.now() > deadline) {
 			throw heapError(
