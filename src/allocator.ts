@@ -8,7 +8,9 @@
  */
 import { AllocError, checkAlign, checkSize, heapError } from './errors.js';
 import type { Heap } from './heap.js';
-import { ALIGN, MAX_ALIGN } from './layout.js';
+import * as layout from './layout.js';
+// Module-local copies, so that optimised code has them as constants (layout.ts, "Constants in hot code").
+const { ALIGN, MAX_ALIGN } = layout;
 
 /** Size and alignment of a piece of memory. */
 export class Layout {

@@ -60,6 +60,21 @@ export interface HeapOptions {
 	 */
 	maxSize?: number;
 	/**
+	 * Keep a cache of freed small blocks (block sizes up to 4 KiB) in front
+	 * of the free lists. A free files such a block in a list of its size
+	 * class without merging it with its neighbours, and the next malloc of
+	 * that class takes it back in O(1). Each list holds 8 to 64 blocks
+	 * (about 32 KiB) before half of it goes back to the free lists, and
+	 * malloc, realloc and alignedAlloc empty the cache before they return
+	 * 0. Cached blocks are neither used nor free (`stats().cachedBytes`);
+	 * `flushCaches()` returns them to the free lists. On a shared heap
+	 * `false` is the same as `threads: 0`. Ignored by attach (the region
+	 * keeps what it was made with).
+	 * @defaultValue true when the region is at least 51,200 bytes (the
+	 * cache's 800-byte slot then takes at most 1/64 of it)
+	 */
+	cache?: boolean;
+	/**
 	 * Shared heaps (on a SharedArrayBuffer or a shared WebAssembly.Memory):
 	 * thread slots in the thread table, i.e. how many Heap objects (one per
 	 * worker) can have a cache of small blocks at once. Others still work,
@@ -113,22 +128,28 @@ export interface HeapStats {
 	freeBlocks: number;
 	/** Size of the largest free block (0 when none). */
 	largestFreeBlock: number;
-	/** Largest payload a single `malloc` can currently return. */
+	/**
+	 * Largest payload a single `malloc` can return from the free lists as
+	 * they are. A malloc that finds nothing empties the cache first, so it
+	 * may return more when `cachedBytes` is not 0.
+	 */
 	largestAllocatable: number;
 	/**
 	 * Highest `usedBytes` ever seen. On a shared heap it also counts the
-	 * blocks that were waiting in thread caches at the time.
+	 * blocks that were waiting in thread caches at the time (an unshared
+	 * heap's own cache is left out).
 	 */
 	peakUsedBytes: number;
 	/** `1 − largestFreeBlock / freeBytes` (0 when nothing is free). */
 	externalFragmentation: number;
 	/**
-	 * Shared heaps: Σ sizes of the blocks waiting in thread caches (neither
-	 * used nor free; `regionBytes = usedBytes + freeBytes + overheadBytes +
-	 * cachedBytes`). 0 on an unshared heap.
+	 * Σ sizes of the freed blocks waiting in the small-block cache (a
+	 * heap's own, or the thread caches of a shared heap): neither used nor
+	 * free, so `regionBytes = usedBytes + freeBytes + overheadBytes +
+	 * cachedBytes`. 0 on a heap without a cache.
 	 */
 	cachedBytes: number;
-	/** Shared heaps: blocks waiting in thread caches (not in `liveBlocks`). */
+	/** Freed blocks waiting in the small-block cache (not in `liveBlocks` or `freeBlocks`). */
 	cachedBlocks: number;
 }
 

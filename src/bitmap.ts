@@ -13,7 +13,9 @@
  * Invariant: bit g is set iff the block whose header is at
  * `payloadBase + 8·g − 4` exists and is allocated.
  */
-import { BITMAP_GRANULE_BITS } from './layout.js';
+import * as layout from './layout.js';
+// Module-local copies, so that optimised code has them as constants (layout.ts, "Constants in hot code").
+const { BITMAP_GRANULE_BITS } = layout;
 
 /** Word index (into the u32 view) holding granule `g`'s bit. */
 function wordOf(bitmapWord: number, g: number): number {

@@ -13,7 +13,9 @@
  * ```
  * `m` is a Uint32Array over the whole buffer; addresses are byte offsets.
  */
-import { ALIGN_TRAILER_BYTES, BLOCK_NEXT_FREE, BLOCK_PREV_FREE, FLAG_MASK, FOOTER_BYTES, HEADER_BYTES } from './layout.js';
+import * as layout from './layout.js';
+// Module-local copies, so that optimised code has them as constants (layout.ts, "Constants in hot code").
+const { ALIGN_TRAILER_BYTES, BLOCK_NEXT_FREE, BLOCK_PREV_FREE, FLAG_MASK, FOOTER_BYTES, HEADER_BYTES } = layout;
 
 /** The header word of `block`. */
 export function header(m: Uint32Array, block: number): number {

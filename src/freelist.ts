@@ -16,8 +16,11 @@
  * - the head's prev link is 0, and next(prev(b)) = b for every other b.
  */
 import { nextFree, prevFree, setNextFree, setPrevFree, sizeOf, header } from './block.js';
-import { FL_COUNT, SL_BITS, SL_COUNT, SMALL_BLOCK, T_FL_BITMAP, T_HEADS, T_SL_BITMAP } from './layout.js';
-import { LIST_COUNT, mappingInsert, mappingSearch } from './sizeclass.js';
+import * as layout from './layout.js';
+// Module-local copies, so that optimised code has them as constants (layout.ts, "Constants in hot code").
+const { FL_COUNT, SL_BITS, SL_COUNT, SMALL_BLOCK, T_FL_BITMAP, T_HEADS, T_SL_BITMAP } = layout;
+import * as sizeclass from './sizeclass.js';
+const { LIST_COUNT, mappingInsert, mappingSearch } = sizeclass;
 
 const SL_MASK = SL_COUNT - 1;
 

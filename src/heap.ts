@@ -7,6 +7,13 @@
  * caches the region's bounds and typed views of the buffer, so any number of
  * Heap objects may be attached to the same region, one at a time.
  *
+ * ```
+ *  malloc ─► cache list of its class ─(empty)─► free lists (TLSF) ─(none)─► empty the cache, try again
+ *  free   ─► cache list, if small and the list has room ─(else)─► free lists, merged with free neighbours
+ * ```
+ * The cache (cache.ts) is an unshared heap's; a shared heap goes through
+ * shared.ts instead.
+ *
  * How misuse is caught, in O(1), before anything is written:
  * - not a number, NaN, fractional, negative, ≥ 2^32 → INVALID_POINTER
  *   ('not-integer' / 'negative' / 'out-of-range');
@@ -14,7 +21,8 @@
  * - not a multiple of 8 → INVALID_POINTER 'misaligned';
  * - its payload-start bit is clear → not a live block. If the word before
  *   it still reads as a freed header (F set, plausible size) the error is
- *   DOUBLE_FREE, otherwise INVALID_POINTER 'not-block-start'. The bitmap
+ *   DOUBLE_FREE, and so is a block found in a cache list; otherwise
+ *   INVALID_POINTER 'not-block-start'. The bitmap
  *   makes detection exact; only the name of the error is a best guess once
  *   the freed memory has been reused.
  */
@@ -39,28 +47,14 @@ import {
 	sizeOf,
 } from './block.js';
 import { assertValid, checkHeap } from './check.js';
+import { cachedPayload, cachedSet, claimForever, drainSlot, isCached, makeThreadTable, tableSlots } from './cache.js';
+import { cacheCount, cachePop, cachePush } from './threads.js';
 import { checkAlign, checkSize, heapError, invalidOptions } from './errors.js';
 import { findFree, insertFree, removeFree, replaceFree } from './freelist.js';
 import { mappingInsert } from './sizeclass.js';
-import {
-	ALIGN,
-	ALIGNED,
-	ALIGN_TRAILER_BYTES,
-	FREE,
-	HEADER_BYTES,
-	MAX_ALIGN,
-	MAX_BLOCK,
-	MAX_PAYLOAD,
-	MIN_BLOCK,
-	PREV_FREE,
-	R_FREE_BLOCKS,
-	R_FREE_BYTES,
-	R_GROWTHS,
-	R_LIVE_BLOCKS,
-	R_PEAK_USED,
-	R_USED_BYTES,
-	blockSizeFor,
-} from './layout.js';
+import * as layout from './layout.js';
+// Module-local copies, so that optimised code has them as constants (layout.ts, "Constants in hot code").
+const { ALIGN, ALIGNED, ALIGN_TRAILER_BYTES, CACHE_MAX_BLOCK, SLOT_WORDS, cacheClassDown, cacheClassUp, localCacheLimit, FREE, HEADER_BYTES, MAX_ALIGN, MAX_BLOCK, MAX_PAYLOAD, MIN_BLOCK, PREV_FREE, R_FREE_BLOCKS, R_FREE_BYTES, R_GROWTHS, R_LIVE_BLOCKS, R_PEAK_USED, R_USED_BYTES, blockSizeFor } = layout;
 import { growRegion } from './grow.js';
 import { resizeBlock, usableOf } from './resize.js';
 import { type RegionInfo, formatRegion, isShared, openRegion, resolveRegion } from './region.js';
@@ -86,6 +80,15 @@ interface AttachRequest {
 function alignGap(block: number, align: number): number {
 	const gap = (align - (ptrOf(block) % align)) % align;
 	return gap !== 0 && gap < MIN_BLOCK ? gap + align : gap;
+}
+
+/**
+ * Whether a new unshared heap of `regionBytes` gets a cache (`option` is
+ * HeapOptions.cache): by default when its one slot takes at most 1/64 of
+ * the region.
+ */
+function wantsCache(option: boolean | undefined, regionBytes: number): boolean {
+	return option ?? regionBytes >= 64 * SLOT_WORDS * 4;
 }
 
 /** A TLSF heap over one region of an ArrayBuffer, SharedArrayBuffer or WebAssembly.Memory. */
@@ -116,6 +119,10 @@ export class Heap {
 	readonly debug: 0 | 1 | 2 | 3;
 	/** @internal locks and thread cache of a heap on shared memory; null otherwise. */
 	readonly _sync: SharedState | null;
+	/** @internal word index of every slot of the thread table (empty: no table). */
+	_slotWs: readonly number[];
+	/** @internal an unshared heap's cache: the word index of its slot (0: no cache). */
+	_cacheW: number;
 
 	/**
 	 * Makes a new heap. With `size`, over a new ArrayBuffer; with `buffer` or
@@ -134,6 +141,10 @@ export class Heap {
 		let info: RegionInfo;
 		if (req === undefined) {
 			const r = resolveRegion(options);
+			if (options.cache !== undefined && typeof options.cache !== 'boolean') throw invalidOptions('Heap', 'cache must be a boolean', options.cache);
+			if (options.cache === false && options.threads !== undefined && options.threads !== 0) {
+				throw invalidOptions('Heap', 'cache: false and threads > 0 contradict each other', options.threads);
+			}
 			if (isShared(r.buffer)) checkSharedOptions('Heap', options.threads, options.lockTimeout, options.owner, r.regionEnd - r.regionStart);
 			formatRegion(r);
 			info = openRegion(r.buffer, r.regionStart, 'Heap');
@@ -154,12 +165,25 @@ export class Heap {
 		this._bitmapWord = info.bitmapWord;
 		this._payloadBase = info.blocksStart + HEADER_BYTES;
 		this.debug = debug;
-		// Null first: a new shared heap allocates its thread table through
+		this._slotWs = tableSlots(info.m, info.root);
+		this._cacheW = 0;
+		// Null first: a new heap allocates its thread table through
 		// _allocBlock, whose bitmap update reads _sync, before _sync is set.
 		this._sync = null;
-		this._sync = isShared(info.buffer)
-			? new SharedState(this, req === undefined, options.threads, options.lockTimeout, req?.owner ?? options.owner)
-			: null;
+		if (isShared(info.buffer)) {
+			const threads = options.cache === false ? 0 : options.threads;
+			this._sync = new SharedState(this, req === undefined, threads, options.lockTimeout, req?.owner ?? options.owner);
+			return;
+		}
+		if (req === undefined && wantsCache(options.cache, this.regionEnd - this.regionStart)) {
+			if (!makeThreadTable(this, 1)) throw invalidOptions('Heap', 'the region is too small for a cache', options.cache);
+			this._slotWs = tableSlots(this._m, this._root);
+		}
+		if (this._slotWs.length !== 0) {
+			// Every Heap object of an unshared region uses the first slot, one call at a time.
+			this._cacheW = this._slotWs[0];
+			claimForever(this._m, this._cacheW);
+		}
 	}
 
 	/**
@@ -260,7 +284,7 @@ export class Heap {
 			checkSize('malloc', size);
 			return 0;
 		}
-		const ptr = this._sync === null ? this._allocBlock(blockSizeFor(size)) : this._sync.alloc(blockSizeFor(size));
+		const ptr = this._sync === null ? this._alloc(blockSizeFor(size)) : this._sync.alloc(blockSizeFor(size));
 		if (this.debug !== 0) this._debugAfter('malloc');
 		return ptr;
 	}
@@ -275,7 +299,7 @@ export class Heap {
 		if (this._m.length === 0) this._resync('calloc');
 		const total = count * size;
 		if (total > MAX_PAYLOAD) return 0;
-		const ptr = this._sync === null ? this._allocBlock(blockSizeFor(total)) : this._sync.alloc(blockSizeFor(total));
+		const ptr = this._sync === null ? this._alloc(blockSizeFor(total)) : this._sync.alloc(blockSizeFor(total));
 		if (ptr !== 0) this._u8.fill(0, ptr, ptr + total);
 		if (this.debug !== 0) this._debugAfter('calloc');
 		return ptr;
@@ -295,7 +319,11 @@ export class Heap {
 		}
 		let ptr: number;
 		if (this._sync !== null) ptr = align <= ALIGN ? this._sync.alloc(blockSizeFor(size)) : this._sync.allocAligned(align, size);
-		else ptr = align <= ALIGN ? this._allocBlock(blockSizeFor(size)) : this._allocAligned(align, size);
+		else if (align <= ALIGN) ptr = this._alloc(blockSizeFor(size));
+		else {
+			ptr = this._allocAligned(align, size);
+			if (ptr === 0 && this._flushLocal() !== 0) ptr = this._allocAligned(align, size);
+		}
 		if (this.debug !== 0) this._debugAfter('alignedAlloc');
 		return ptr;
 	}
@@ -308,7 +336,7 @@ export class Heap {
 	free(ptr: number): void {
 		if (ptr === 0) return;
 		if (this._sync !== null) this._sync.free(ptr);
-		else this._freeBlock(this._liveBlock('free', ptr));
+		else this._free(this._liveBlock('free', ptr));
 		if (this.debug !== 0) this._debugAfter('free');
 	}
 
@@ -335,8 +363,7 @@ export class Heap {
 	 * address, or 0 when it cannot (then the block is untouched).
 	 */
 	_resizeLive(op: string, ptr: number, size: number, align: number, keep: number): number {
-		const out =
-			this._sync === null ? resizeBlock(this, this._liveBlock(op, ptr), size, align, keep) : this._sync.resize(op, ptr, size, align, keep);
+		const out = this._sync === null ? this._resize(this._liveBlock(op, ptr), size, align, keep) : this._sync.resize(op, ptr, size, align, keep);
 		if (this.debug !== 0) this._debugAfter(op);
 		return out;
 	}
@@ -431,7 +458,7 @@ export class Heap {
 	 */
 	blocks(): IterableIterator<BlockInfo> {
 		if (this._m.length === 0) this._resync('blocks');
-		return this._sync === null ? walk(this) : this._sync.blocks();
+		return this._sync === null ? walk(this, cachedSet(this, [])) : this._sync.blocks();
 	}
 	/** The block walker under its other name (the same iterator as `blocks()`). */
 	walk(): IterableIterator<BlockInfo> {
@@ -457,18 +484,21 @@ export class Heap {
 	 * Returns the blocks this Heap object's thread cache holds to the heap
 	 * and gives its thread slot back. Call it before a worker exits; the
 	 * next small allocation takes a slot again. Returns how many blocks went
-	 * back. A no-op (0) on an unshared heap.
+	 * back. On an unshared heap it is `flushCaches()`.
 	 */
 	releaseThreadCache(): number {
-		return this._sync === null ? 0 : this._sync.releaseThreadCache();
+		return this._sync === null ? this._flushLocal() : this._sync.releaseThreadCache();
 	}
 	/**
-	 * Returns every thread cache that is not in use at this moment to the
-	 * heap (its owners keep their slots). Returns how many blocks went back.
-	 * malloc does this by itself before it gives up.
+	 * Returns the small-block cache to the free lists, where its blocks
+	 * merge with their free neighbours: an unshared heap's own cache, or
+	 * every thread cache of a shared heap that is not in use at this moment
+	 * (its owners keep their slots). Returns how many blocks went back.
+	 * malloc, realloc and alignedAlloc do this by themselves before they
+	 * give up.
 	 */
 	flushCaches(): number {
-		return this._sync === null ? 0 : this._sync.flushCaches();
+		return this._sync === null ? this._flushLocal() : this._sync.flushCaches();
 	}
 	/**
 	 * Repairs a shared heap after the worker that attached with `owner` was
@@ -517,10 +547,59 @@ export class Heap {
 		if ((ptr - this._payloadBase) % ALIGN !== 0) return bad('misaligned');
 		const h = header(this._m, blockOf(ptr));
 		const size = sizeOf(h);
-		if ((h & FREE) !== 0 && size >= MIN_BLOCK && blockOf(ptr) + size <= this._sentinel) {
+		if (((h & FREE) !== 0 && size >= MIN_BLOCK && blockOf(ptr) + size <= this._sentinel) || isCached(this, blockOf(ptr))) {
 			return heapError('DOUBLE_FREE', op, `${ptr} was already freed`, 'freed', ptr);
 		}
 		return bad('not-block-start');
+	}
+
+	// ─── Unshared heaps: the cache in front of the free lists (cache.ts) ──
+
+	/**
+	 * @internal malloc on an unshared heap: a block of `need` bytes from the
+	 * cache when it holds one of that class, else from the free lists; the
+	 * cache is flushed before it gives up (returns 0).
+	 */
+	_alloc(need: number): number {
+		const w = this._cacheW;
+		if (w !== 0 && need <= CACHE_MAX_BLOCK) {
+			const m = this._m;
+			const block = cachePop(m, w, cacheClassUp(need));
+			if (block !== 0) {
+				// Unshared (a shared heap has no _cacheW): the plain bitmap update.
+				mark(m, this._bitmapWord, granuleOf(this._payloadBase, ptrOf(block)));
+				this._raisePeak();
+				return ptrOf(block);
+			}
+		}
+		const ptr = this._allocBlock(need);
+		return ptr !== 0 || this._flushLocal() === 0 ? ptr : this._allocBlock(need);
+	}
+
+	/** @internal free on an unshared heap of live block `block`: to the cache when it is small, else to the free lists. */
+	_free(block: number): void {
+		const m = this._m;
+		const w = this._cacheW;
+		const h = header(m, block);
+		const size = sizeOf(h);
+		const c = size <= CACHE_MAX_BLOCK ? cacheClassDown(size) : 0;
+		if (w === 0 || size > CACHE_MAX_BLOCK || (h & ALIGNED) !== 0 || cacheCount(m, w, c) >= localCacheLimit(c)) {
+			this._freeBlock(block);
+			return;
+		}
+		unmark(m, this._bitmapWord, granuleOf(this._payloadBase, ptrOf(block)));
+		cachePush(m, w, c, block, size);
+	}
+
+	/** @internal realloc on an unshared heap (see `_resizeLive`); the cache is flushed before it gives up. */
+	_resize(block: number, size: number, align: number, keep: number): number {
+		const out = resizeBlock(this, block, size, align, keep);
+		return out !== 0 || this._flushLocal() === 0 ? out : resizeBlock(this, block, size, align, keep);
+	}
+
+	/** @internal Returns an unshared heap's cache to the free lists; how many blocks went back. */
+	_flushLocal(): number {
+		return this._cacheW === 0 ? 0 : drainSlot(this, this._cacheW);
 	}
 
 	/**
@@ -632,7 +711,8 @@ export class Heap {
 	/** @internal Raises PEAK_USED to USED_BYTES (call once a block has its final size). */
 	_raisePeak(): void {
 		const m = this._m;
-		const used = rootGet(m, this._root, R_USED_BYTES);
+		const w = this._cacheW;
+		const used = rootGet(m, this._root, R_USED_BYTES) - (w === 0 ? 0 : cachedPayload(m, w));
 		if (used > rootGet(m, this._root, R_PEAK_USED)) rootSet(m, this._root, R_PEAK_USED, used);
 	}
 

@@ -14,20 +14,9 @@
 import { alignTrailer, header, prevFreeSize, ptrOf, rootAdd, setAlignTrailer, setHeader, sizeOf } from './block.js';
 import { removeFree } from './freelist.js';
 import type { Heap } from './heap.js';
-import {
-	ALIGN,
-	ALIGNED,
-	ALIGN_TRAILER_BYTES,
-	FREE,
-	HEADER_BYTES,
-	MAX_PAYLOAD,
-	MIN_BLOCK,
-	PREV_FREE,
-	R_FREE_BLOCKS,
-	R_FREE_BYTES,
-	R_USED_BYTES,
-	blockSizeFor,
-} from './layout.js';
+import * as layout from './layout.js';
+// Module-local copies, so that optimised code has them as constants (layout.ts, "Constants in hot code").
+const { ALIGN, ALIGNED, ALIGN_TRAILER_BYTES, FREE, HEADER_BYTES, MAX_PAYLOAD, MIN_BLOCK, PREV_FREE, R_FREE_BLOCKS, R_FREE_BYTES, R_USED_BYTES, blockSizeFor } = layout;
 
 
 /** Usable payload bytes of an allocated block with header word `h`. */

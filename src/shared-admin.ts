@@ -20,70 +20,21 @@ import { readStats } from './stats.js';
 import { lock, takeOver } from './sync.js';
 import { cachedBlocks, cachedBytes, cachedList, slotClaimed, slotOwner } from './threads.js';
 import { walk } from './walk.js';
-
-/** Cached bytes and blocks over every slot (locks held). */
-function cacheTotals(st: SharedState): { bytes: number; blocks: number } {
-	const m = st.heap._m;
-	let bytes = 0;
-	let blocks = 0;
-	for (const w of st.slotWs) {
-		bytes += cachedBytes(m, w);
-		blocks += cachedBlocks(m, w);
-	}
-	return { bytes, blocks };
-}
+import { cachedSet } from './cache.js';
 
 /** `Heap.stats` of a shared heap: the root's counters less the cached blocks, with every lock held. */
 export function sharedStats(st: SharedState): HeapStats {
-	return st.exclusive('stats', () => {
-		const out = readStats(st.heap);
-		const { bytes, blocks } = cacheTotals(st);
-		out.usedBytes -= bytes - blocks * HEADER_BYTES;
-		out.liveBlocks -= blocks;
-		out.overheadBytes -= blocks * HEADER_BYTES;
-		out.cachedBytes = bytes;
-		out.cachedBlocks = blocks;
-		return out;
-	});
+	return st.exclusive('stats', () => readStats(st.heap));
 }
 
 /** `Heap.blocks` of a shared heap: a snapshot of the walk taken with every lock held. */
 export function sharedBlocks(st: SharedState): IterableIterator<BlockInfo> {
-	return st.exclusive('blocks', () => [...walk(st.heap, cachedSet(st, []))])[Symbol.iterator]();
+	return st.exclusive('blocks', () => [...walk(st.heap, cachedSet(st.heap, []))])[Symbol.iterator]();
 }
 
 /** `Heap.check` of a shared heap: the cache lists, then every heap invariant, with every lock held. */
 export function sharedCheck(st: SharedState): Violation[] {
-	return st.exclusive('check', () => {
-		const out: Violation[] = [];
-		const cached = cachedSet(st, out);
-		return out.concat(checkHeap(st.heap, cached));
-	});
-}
-
-/** With every lock held: the blocks in all thread caches; what is wrong with them goes to `out`. */
-function cachedSet(st: SharedState, out: Violation[]): Set<number> {
-	const heap = st.heap;
-	const m = heap._m;
-	const cached = new Set<number>();
-	for (const [s, w] of st.slotWs.entries()) {
-		let bytes = 0;
-		let count = 0;
-		for (const e of cachedList(m, w, heap._blocksStart, heap._sentinel)) {
-			if (!e.ok || cached.has(e.block)) {
-				out.push({ rule: 'cache', at: e.block, message: `slot ${s} list ${e.c} holds ${e.block}, which is not a cached block of its class` });
-				continue;
-			}
-			cached.add(e.block);
-			bytes += sizeOf(header(m, e.block));
-			count++;
-		}
-		if (!slotClaimed(st.i32, w) && count !== 0) out.push({ rule: 'cache', at: w << 2, message: `free slot ${s} caches ${count} blocks` });
-		if (bytes !== cachedBytes(m, w) || count !== cachedBlocks(m, w)) {
-			out.push({ rule: 'cache', at: w << 2, message: `slot ${s} counts ${cachedBlocks(m, w)} blocks / ${cachedBytes(m, w)} B, its lists hold ${count} / ${bytes} B` });
-		}
-	}
-	return cached;
+	return st.exclusive('check', () => checkHeap(st.heap));
 }
 
 /** `Heap.recover` (see the README for what it guarantees): the locks, then repair.ts. */

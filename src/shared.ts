@@ -47,37 +47,13 @@ import { granuleOf, markAtomic, testAndUnmark, unmarkAtomic } from './bitmap.js'
 import { blockOf, header, ptrOf, resizeHeaderAtomic, rootAdd, rootGet, rootSet, setHeader, sizeOf } from './block.js';
 import { HeapError, invalidOptions } from './errors.js';
 import type { Heap } from './heap.js';
-import {
-	ALIGNED,
-	CACHE_CLASSES,
-	CACHE_MAX_BLOCK,
-	DEFAULT_THREAD_SLOTS,
-	HEADER_BYTES,
-	MAX_THREAD_SLOTS,
-	R_GROWTHS,
-	R_LIVE_BLOCKS,
-	R_LOCK,
-	R_META_BYTES,
-	R_PEAK_USED,
-	R_THREAD_SLOTS,
-	R_THREADS,
-	R_USED_BYTES,
-	S_LOCK,
-	SLOT_WORDS,
-	ALIGN,
-	MAX_PAYLOAD,
-	MIN_BLOCK,
-	PREV_FREE,
-	blockSizeFor,
-	cacheBatch,
-	cacheClassDown,
-	cacheClassSize,
-	cacheClassUp,
-	cacheLimit,
-} from './layout.js';
+import * as layout from './layout.js';
+// Module-local copies, so that optimised code has them as constants (layout.ts, "Constants in hot code").
+const { ALIGNED, CACHE_CLASSES, CACHE_MAX_BLOCK, DEFAULT_THREAD_SLOTS, HEADER_BYTES, MAX_THREAD_SLOTS, R_GROWTHS, R_LIVE_BLOCKS, R_LOCK, R_META_BYTES, R_PEAK_USED, R_THREAD_SLOTS, R_THREADS, R_USED_BYTES, S_LOCK, SLOT_WORDS, ALIGN, MAX_PAYLOAD, MIN_BLOCK, PREV_FREE, blockSizeFor, cacheBatch, cacheClassDown, cacheClassSize, cacheClassUp, cacheLimit } = layout;
 import { recoverOwner, sharedBlocks, sharedCheck, sharedStats } from './shared-admin.js';
 import { resizeBlock, usableOf } from './resize.js';
-import { addSplit, cacheCount, cachePop, cachePush, claimSlot, releaseSlot, slotWord, takeSplits } from './threads.js';
+import { addSplit, cacheCount, cachePop, cachePush, claimSlot, releaseSlot } from './threads.js';
+import { drainSlot, foldSplits, makeThreadTable, tableSlots, trimList } from './cache.js';
 import { growRegion } from './grow.js';
 import { NO_SLOT_ID, lock, tryLock, unlock } from './sync.js';
 
@@ -128,8 +104,6 @@ export class SharedState {
 	slotW = 0;
 	/** @internal Lock holder id: slot + 1, or NO_SLOT_ID. */
 	id = NO_SLOT_ID;
-	/** @internal Word index of the thread table (0: no table). */
-	readonly table: number;
 	/** @internal Slots in the thread table. */
 	readonly slots: number;
 	/** @internal Word index of each slot (slotWord of 0 .. slots − 1). */
@@ -150,57 +124,29 @@ export class SharedState {
 		this.lockW = heap._root + R_LOCK;
 		this.timeout = timeout ?? DEFAULT_LOCK_TIMEOUT;
 		this.owner = owner ?? 0;
-		if (fresh) this.makeTable(threads ?? defaultSlots(heap.regionEnd - heap.regionStart));
+		if (fresh) {
+			const slots = threads ?? defaultSlots(heap.regionEnd - heap.regionStart);
+			if (slots !== 0 && !makeThreadTable(heap, slots)) {
+				throw invalidOptions('Heap', `the region is too small for a thread table of ${slots} slots`, slots);
+			}
+			heap._slotWs = tableSlots(heap._m, heap._root);
+		}
 		// Making the table may have grown the region and so re-bound the heap's views.
 		this.rebind(heap._buffer);
 		const m = heap._m;
-		this.table = rootGet(m, heap._root, R_THREADS) >>> 2;
-		this.slots = rootGet(m, heap._root, R_THREAD_SLOTS);
-		this.slotWs = Array.from({ length: this.slots }, (_, s) => slotWord(this.table, s));
+		this.slotWs = heap._slotWs;
+		this.slots = this.slotWs.length;
 		this.growthsSeen = rootGet(m, heap._root, R_GROWTHS);
 		this.claim();
 	}
 
-	/**
-	 * Carves the thread table from the front of a fresh region (nobody else
-	 * can see the heap yet) as an internal block: allocated, bit clear,
-	 * counted in META_BYTES.
-	 */
-	private makeTable(threads: number): void {
-		if (threads === 0) return;
-		const heap = this.heap;
-		const m = heap._m;
-		const root = heap._root;
-		const ptr = heap._allocBlock(blockSizeFor(threads * SLOT_WORDS * 4));
-		if (ptr === 0) throw invalidOptions('Heap', `the region is too small for a thread table of ${threads} slots`, threads);
-		const size = sizeOf(header(m, blockOf(ptr)));
-		m.fill(0, ptr >>> 2, (ptr + size - HEADER_BYTES) >>> 2);
-		heap._unmark(ptr);
-		rootAdd(m, root, R_USED_BYTES, -(size - HEADER_BYTES));
-		rootAdd(m, root, R_LIVE_BLOCKS, -1);
-		rootAdd(m, root, R_META_BYTES, size);
-		rootSet(m, root, R_PEAK_USED, 0);
-		rootSet(m, root, R_THREADS, ptr);
-		rootSet(m, root, R_THREAD_SLOTS, threads);
-	}
-
 	/** Takes a free thread slot, if there is one. */
 	private claim(): void {
-		if (this.table === 0) return;
-		const s = claimSlot(this.i32, this.table, this.slots, this.owner);
+		const s = claimSlot(this.i32, this.slotWs, this.owner);
 		if (s < 0) return;
 		this.slot = s;
 		this.slotW = this.slotWs[s];
 		this.id = s + 1;
-	}
-
-	/** With the heap lock and slot `w`'s lock held: moves its SPLITS count into the root counters. */
-	private foldSplits(w: number): void {
-		const m = this.heap._m;
-		const n = takeSplits(m, w);
-		if (n === 0) return;
-		rootAdd(m, this.heap._root, R_LIVE_BLOCKS, n);
-		rootAdd(m, this.heap._root, R_USED_BYTES, -n * HEADER_BYTES);
 	}
 
 	/** Re-makes the Int32 view after the heap's views were re-bound. */
@@ -279,7 +225,7 @@ export class SharedState {
 		return this.withHeap(op, () => {
 			this.lockSlots(op);
 			try {
-				for (const w of this.slotWs) this.foldSplits(w);
+				for (const w of this.slotWs) foldSplits(this.heap, w);
 				return f();
 			} finally {
 				this.unlockSlots();
@@ -381,7 +327,7 @@ export class SharedState {
 			}
 			this.lockSlot('malloc');
 			try {
-				this.foldSplits(this.slotW);
+				foldSplits(this.heap, this.slotW);
 				this.cut(blockOf(ptr), size, pieces);
 			} finally {
 				this.unlockSlot();
@@ -491,16 +437,9 @@ export class SharedState {
 
 	/** With the heap lock held: returns half of this slot's list `c` to the heap. */
 	private trim(c: number): void {
-		const heap = this.heap;
-		const m = heap._m;
 		this.lockSlot('free');
 		try {
-			this.foldSplits(this.slotW);
-			for (let n = cacheCount(m, this.slotW, c); n > cacheLimit(c) >>> 1; n--) {
-				const block = cachePop(m, this.slotW, c);
-				if (block === 0) break;
-				heap._freeBlock(block);
-			}
+			trimList(this.heap, this.slotW, c);
 		} finally {
 			this.unlockSlot();
 		}
@@ -644,28 +583,13 @@ export class SharedState {
 
 	// ─── Caches ──────────────────────────────────────────────────────────
 
-	/** With the heap lock and slot `w`'s lock held: frees every block it caches. */
-	private drain(w: number): number {
-		const heap = this.heap;
-		const m = heap._m;
-		let n = 0;
-		this.foldSplits(w);
-		for (let c = 0; c < CACHE_CLASSES; c++) {
-			for (let b = cachePop(m, w, c); b !== 0; b = cachePop(m, w, c)) {
-				heap._freeBlock(b);
-				n++;
-			}
-		}
-		return n;
-	}
-
 	/** With the heap lock held: drains every slot whose lock is free right now. */
 	private flushIdle(): number {
 		let n = 0;
 		for (const w of this.slotWs) {
 			if (!tryLock(this.i32, w + S_LOCK, this.id)) continue;
 			try {
-				n += this.drain(w);
+				n += drainSlot(this.heap, w);
 			} finally {
 				unlock(this.i32, w + S_LOCK);
 			}
@@ -684,7 +608,7 @@ export class SharedState {
 		try {
 			this.lockSlot('releaseThreadCache');
 			try {
-				n = this.drain(this.slotW);
+				n = drainSlot(this.heap, this.slotW);
 			} finally {
 				this.unlockSlot();
 			}

@@ -14,7 +14,9 @@
  * List (fl, sl) for fl ≥ 1 holds sizes in
  * `[2^lg + sl·2^(lg−SL_BITS), 2^lg + (sl+1)·2^(lg−SL_BITS))`, lg = fl + FL_SHIFT.
  */
-import { ALIGN_BITS, FL_COUNT, FL_SHIFT, SL_BITS, SL_COUNT, SMALL_BLOCK } from './layout.js';
+import * as layout from './layout.js';
+// Module-local copies, so that optimised code has them as constants (layout.ts, "Constants in hot code").
+const { ALIGN_BITS, FL_COUNT, FL_SHIFT, SL_BITS, SL_COUNT, SMALL_BLOCK } = layout;
 
 /** Index of the list a free block of `size` bytes is filed in (mapping_insert). */
 export function mappingInsert(size: number): number {

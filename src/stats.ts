@@ -21,6 +21,7 @@ import {
 	T_SL_BITMAP,
 } from './layout.js';
 import { listHead } from './freelist.js';
+import { cacheTotals } from './cache.js';
 
 /** Size of the largest free block (0 when none). */
 export function largestFree(heap: Heap): number {
@@ -42,9 +43,11 @@ export function largestFree(heap: Heap): number {
 export function readStats(heap: Heap): HeapStats {
 	const m = heap._m;
 	const root = heap._root;
-	const usedBytes = rootGet(m, root, R_USED_BYTES);
+	// Cached blocks are allocated to the root's counters; they are neither used nor free.
+	const cached = cacheTotals(m, heap._slotWs);
+	const usedBytes = rootGet(m, root, R_USED_BYTES) - (cached.bytes - cached.blocks * HEADER_BYTES);
 	const freeBytes = rootGet(m, root, R_FREE_BYTES);
-	const liveBlocks = rootGet(m, root, R_LIVE_BLOCKS);
+	const liveBlocks = rootGet(m, root, R_LIVE_BLOCKS) - cached.blocks;
 	const metaBytes = rootGet(m, root, R_META_BYTES);
 	const largestFreeBlock = largestFree(heap);
 	return {
@@ -59,7 +62,7 @@ export function readStats(heap: Heap): HeapStats {
 		largestAllocatable: largestFreeBlock === 0 ? 0 : largestFreeBlock - HEADER_BYTES,
 		peakUsedBytes: rootGet(m, root, R_PEAK_USED),
 		externalFragmentation: freeBytes === 0 ? 0 : 1 - largestFreeBlock / freeBytes,
-		cachedBytes: 0,
-		cachedBlocks: 0,
+		cachedBytes: cached.bytes,
+		cachedBlocks: cached.blocks,
 	};
 }

@@ -13,30 +13,18 @@
  * held (shared.ts takes it); STATE is claimed with compareExchange.
  */
 import { sizeOf, header } from './block.js';
-import {
-	CACHE_CLASSES,
-	CACHE_MAX_BLOCK,
-	CACHE_NEXT,
-	MIN_BLOCK,
-	S_CACHED_BLOCKS,
-	S_CACHED_BYTES,
-	S_HEADS,
-	S_OWNER,
-	S_SPLITS,
-	S_STATE,
-	SLOT_WORDS,
-	cacheClassDown,
-} from './layout.js';
+import * as layout from './layout.js';
+// Module-local copies, so that optimised code has them as constants (layout.ts, "Constants in hot code").
+const { CACHE_CLASSES, CACHE_MAX_BLOCK, CACHE_NEXT, MIN_BLOCK, S_CACHED_BLOCKS, S_CACHED_BYTES, S_HEADS, S_OWNER, S_SPLITS, S_STATE, SLOT_WORDS, cacheClassDown } = layout;
 
 /** Word index of slot `s` of the table whose first word is `table`. */
 export function slotWord(table: number, s: number): number {
 	return table + s * SLOT_WORDS;
 }
 
-/** Claims a free slot for owner tag `owner`; its index, or −1 when all are taken. */
-export function claimSlot(i32: Int32Array, table: number, slots: number, owner: number): number {
-	for (let s = 0; s < slots; s++) {
-		const w = slotWord(table, s);
+/** Claims a free slot of `slotWs` (slot word indexes) for owner tag `owner`; its index, or −1 when all are taken. */
+export function claimSlot(i32: Int32Array, slotWs: readonly number[], owner: number): number {
+	for (const [s, w] of slotWs.entries()) {
 		if (Atomics.load(i32, w + S_STATE) === 0 && Atomics.compareExchange(i32, w + S_STATE, 0, 1) === 0) {
 			Atomics.store(i32, w + S_OWNER, owner);
 			return s;

@@ -63,7 +63,9 @@
  */
 import { heapError } from './errors.js';
 import type { Heap } from './heap.js';
-import { MAX_ALIGN } from './layout.js';
+import * as layout from './layout.js';
+// Module-local copies, so that optimised code has them as constants (layout.ts, "Constants in hot code").
+const { MAX_ALIGN } = layout;
 
 /** `EINVAL` of a wasm32 libc (WASI numbering): a bad argument. */
 export const WASM_EINVAL = 28;

@@ -8,6 +8,7 @@
  *  offset      0 | 8 | 4100 (rounded up to 4104), length ≢ 0 (mod 8)
  *  blocks      2 KiB | 16 KiB | 128 KiB | 1 MiB   (bytes past the root/tables)
  *  debug       0 | 3
+ *  cache       on | off (ArrayBuffer: the heap's cache; SharedArrayBuffer: always on, 2 thread slots)
  *  reopened    mid-program with Heap.attach on the same buffer or a copy
  * ```
  * Every byte of the buffer outside the region is a canary that must survive.
@@ -95,6 +96,8 @@ interface Config {
 	/** Bytes of blocks wanted beyond the root, tables and bitmap. */
 	blocks: number;
 	debug: 0 | 3;
+	/** The small-block cache: a thread cache per slot when shared, the heap's own cache when not. */
+	cache: boolean;
 }
 type Reopen = 'same' | 'copy';
 /** Thread slots of the shared configurations: the caches are exercised too. */
@@ -109,7 +112,7 @@ function regionLength(blocks: number): number {
 }
 function describeConfig(c: Config): string {
 	const kb = c.blocks >= 1024 * 1024 ? `${c.blocks / 1024 / 1024} MiB` : `${c.blocks / 1024} KiB`;
-	return `${c.shared ? 'SharedArrayBuffer' : 'ArrayBuffer'}, offset ${c.offset}, ${kb} of blocks, debug ${c.debug}`;
+	return `${c.shared ? 'SharedArrayBuffer' : 'ArrayBuffer'}, offset ${c.offset}, ${kb} of blocks, debug ${c.debug}${c.cache ? '' : ', no cache'}`;
 }
 
 // ─── The shadow runner ────────────────────────────────────────────────────
@@ -137,12 +140,14 @@ class Runner {
 	readonly initial: { largest: number; free: number };
 
 	constructor(readonly cfg: Config) {
-		// A shared heap also holds a thread table of THREADS slots (its first block).
-		const length = regionLength(cfg.blocks) + (cfg.shared ? blockSizeFor(THREADS * SLOT_WORDS * 4) : 0);
+		// A heap with a cache also holds a thread table (its first block): THREADS
+		// slots when shared, one when not.
+		const slots = cfg.cache ? (cfg.shared ? THREADS : 1) : 0;
+		const length = regionLength(cfg.blocks) + (slots === 0 ? 0 : blockSizeFor(slots * SLOT_WORDS * 4));
 		const total = cfg.offset + length + 32;
 		this.buffer = cfg.shared ? new SharedArrayBuffer(total) : new ArrayBuffer(total);
 		new Uint8Array(this.buffer).fill(CANARY);
-		this.heap = new Heap({ buffer: this.buffer, offset: cfg.offset, length, debug: cfg.debug, threads: cfg.shared ? THREADS : undefined });
+		this.heap = new Heap({ buffer: this.buffer, offset: cfg.offset, length, debug: cfg.debug, cache: cfg.cache, threads: cfg.shared ? THREADS : undefined });
 		this.regionStart = Math.ceil(cfg.offset / 8) * 8;
 		this.regionEnd = Math.floor((cfg.offset + length) / 8) * 8;
 		assert.equal(this.heap.regionStart, this.regionStart, 'regionStart is not the offset rounded up to 8');
@@ -199,11 +204,11 @@ class Runner {
 		const usable = this.heap.usableSize(ptr);
 		assert.ok(usable >= e.size, `${what}: usableSize ${usable} < ${e.size}`);
 		// At most one unsplittable remainder (< MIN_BLOCK) and an align trailer beyond the rounded size.
-		// A shared heap serves a cached size from its cache class, whose list
-		// holds blocks up to the next class's size (layout.ts).
+		// A heap with a cache serves a cached size from its cache class, whose
+		// list holds blocks up to the next class's size (layout.ts).
 		const need = blockSizeFor(e.size);
 		const up = need <= CACHE_MAX_BLOCK ? cacheClassUp(need) : -1;
-		const most = !this.cfg.shared || up < 0 ? need : up + 1 < CACHE_CLASSES ? cacheClassSize(up + 1) - 8 : CACHE_MAX_BLOCK;
+		const most = !this.cfg.cache || up < 0 ? need : up + 1 < CACHE_CLASSES ? cacheClassSize(up + 1) - 8 : CACHE_MAX_BLOCK;
 		assert.ok(usable <= most + 8, `${what}: usableSize ${usable} wastes too much for ${e.size}`);
 		const lo = ptr - HEADER_BYTES;
 		const hi = ptr + usable;
@@ -324,7 +329,7 @@ class Runner {
 			this.drop(ptr);
 		}
 		assert.deepEqual(this.heap.check(), []);
-		// A shared heap keeps small freed blocks in its thread cache until asked.
+		// The cache keeps small freed blocks until asked.
 		this.heap.flushCaches();
 		assert.deepEqual(this.heap.check(), []);
 		const s = this.heap.stats();
@@ -377,11 +382,11 @@ const BUDGET: Record<number, { bytes: number; runs: number }> = {
 const TIME_LIMIT_MS = 2000;
 
 describe('fuzz: decoded programs over a matrix of configurations', () => {
-	for (const shared of [false, true]) {
+	for (const [shared, cache] of [[false, true], [false, false], [true, true]]) {
 		for (const offset of [0, 8, 4100]) {
 			for (const blocks of BLOCKS) {
 				for (const debug of [0, 3] as const) {
-					const cfg: Config = { shared, offset, blocks, debug };
+					const cfg: Config = { shared, offset, blocks, debug, cache };
 					const { bytes, runs } = BUDGET[blocks];
 					test(describeConfig(cfg), () => {
 						fc.assert(
@@ -408,7 +413,7 @@ describe('fuzz: decoded programs over a matrix of configurations', () => {
 	});
 
 	test('the runner catches a scribble outside the region and a lost block (the test can fail)', () => {
-		const cfg: Config = { shared: false, offset: 4100, blocks: 2048, debug: 0 };
+		const cfg: Config = { shared: false, offset: 4100, blocks: 2048, debug: 0, cache: true };
 		const r = runProgram(cfg, [{ k: 'alloc', size: 24 }], -1, 'same');
 		new Uint8Array(r.buffer)[4101] = 0;
 		assert.throws(() => r.checkCanaries(), /before the region/);
@@ -428,7 +433,7 @@ describe('fuzz: decoded programs over a matrix of configurations', () => {
 		const ops = decode(bytes);
 		assert.ok(ops.length > 40);
 		for (let at = 0; at < ops.length; at += 7) {
-			runProgram({ shared: at % 2 === 0, offset: 4100, blocks: 16 * 1024, debug: 0 }, ops, at, at % 3 === 0 ? 'same' : 'copy');
+			runProgram({ shared: at % 2 === 0, offset: 4100, blocks: 16 * 1024, debug: 0, cache: at % 4 !== 1 }, ops, at, at % 3 === 0 ? 'same' : 'copy');
 		}
 	});
 });
@@ -440,7 +445,7 @@ describe('fuzz: deterministic long run', () => {
 		const rand = mulberry32(0x5eed_f00d);
 		/** Log-uniform in [1, 65536]: as many 1..2 B requests as 32..64 KiB ones. */
 		const size = () => Math.min(65536, Math.floor(2 ** (rand() * 16.01)));
-		const cfg: Config = { shared: false, offset: 8, blocks: 2 * 1024 * 1024 - 64 * 1024, debug: 0 };
+		const cfg: Config = { shared: false, offset: 8, blocks: 2 * 1024 * 1024 - 64 * 1024, debug: 0, cache: true };
 		const r = new Runner(cfg);
 		const STEPS = 50_000;
 		let succeeded = 0;

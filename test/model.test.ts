@@ -24,7 +24,15 @@ import fc from 'fast-check';
 import { AllocError, Heap, Layout, layout } from '../src/index.js';
 import { patternBytes } from './support/rng.js';
 
-const { blockSizeFor, MIN_BLOCK, HEADER_BYTES } = layout;
+const { blockSizeFor, MIN_BLOCK, HEADER_BYTES, CACHE_CLASSES, CACHE_MAX_BLOCK, cacheClassSize, cacheClassUp } = layout;
+
+/** The largest block size `heap` may serve a request of `size` bytes from (before an align trailer or remainder). */
+function mostUsable(heap: Heap, size: number): number {
+	const need = blockSizeFor(size);
+	if (heap._cacheW === 0 || need > CACHE_MAX_BLOCK) return need;
+	const up = cacheClassUp(need);
+	return up + 1 < CACHE_CLASSES ? cacheClassSize(up + 1) - 8 : CACHE_MAX_BLOCK;
+}
 
 // ─── Stamps ─────────────────────────────────────────────────────────────
 
@@ -155,8 +163,9 @@ function verify(m: Model, r: Real): void {
 		prevReqEnd = ptr + e.size;
 		const usable = heap.usableSize(ptr);
 		assert.ok(usable >= e.size, `usableSize(${ptr}) = ${usable} < ${e.size}`);
-		// At most one unsplittable remainder (< MIN_BLOCK) and an align trailer beyond the rounded size.
-		assert.ok(usable <= blockSizeFor(e.size) + 8, `usableSize(${ptr}) = ${usable} wastes too much for ${e.size}`);
+		// At most one unsplittable remainder (< MIN_BLOCK) and an align trailer beyond the rounded size;
+		// a block from the small-block cache may be up to its class's largest size (layout.ts).
+		assert.ok(usable <= mostUsable(heap, e.size) + 8, `usableSize(${ptr}) = ${usable} wastes too much for ${e.size}`);
 		assert.ok(ptr - HEADER_BYTES >= prevEnd, `block at ${ptr} overlaps the previous block's usable bytes`);
 		prevEnd = ptr + usable;
 		assert.ok(prevEnd <= heap.regionEnd, `usable bytes of ${ptr} pass the region end`);
@@ -164,12 +173,13 @@ function verify(m: Model, r: Real): void {
 		assertStamp(heap, ptr, e.size, e.stamp, 'live block');
 	}
 	assert.deepEqual(heap.check(), []);
-	const allocated = [...heap.blocks()].filter((b) => !b.free);
+	// Cached blocks are freed blocks waiting in the cache; the internal one is the cache's table.
+	const allocated = [...heap.blocks()].filter((b) => !b.free && !b.internal && !b.cached);
 	assert.deepEqual(allocated.map((b) => b.ptr), entries.map(([p]) => p), 'the walker disagrees with the shadow');
 	const s = heap.stats();
 	assert.equal(s.liveBlocks, m.live.size);
 	assert.equal(s.regionBytes, heap.regionEnd - heap.regionStart);
-	assert.equal(s.usedBytes + s.freeBytes + s.overheadBytes, s.regionBytes);
+	assert.equal(s.usedBytes + s.freeBytes + s.overheadBytes + s.cachedBytes, s.regionBytes);
 	// USED_BYTES is Σ (blockSize − 4); an aligned block's trailer word is in it but not usable.
 	assert.equal(s.usedBytes, allocated.reduce((n, b) => n + b.size - HEADER_BYTES, 0));
 	assert.ok(usedSum <= s.usedBytes && s.usedBytes - usedSum <= 4 * allocated.filter((b) => b.aligned).length);
@@ -200,7 +210,8 @@ class Malloc implements Cmd {
 
 /**
  * malloc(largestAllocatable + delta): with delta 0 it must succeed (a block
- * that fits is never missed), with delta ≥ 1 it must fail.
+ * that fits is never missed), with delta ≥ 1 it must fail when nothing is
+ * cached, and a failure must have emptied the cache.
  */
 class MallocLargest implements Cmd {
 	constructor(readonly delta: number) {}
@@ -211,7 +222,10 @@ class MallocLargest implements Cmd {
 		const ptr = r.heap.malloc(size);
 		const what = `malloc(largestAllocatable ${s.largestAllocatable} + ${this.delta})`;
 		if (this.delta === 0 && s.largestFreeBlock >= MIN_BLOCK) assert.notEqual(ptr, 0, `${what} failed`);
-		if (this.delta > 0) assert.equal(ptr, 0, `${what} succeeded beyond the largest free block`);
+		// Beyond it, malloc fails, unless emptying the small-block cache (which it
+		// does before giving up) merged cached blocks into a larger free block.
+		if (this.delta > 0 && s.cachedBlocks === 0) assert.equal(ptr, 0, `${what} succeeded beyond the largest free block`);
+		if (this.delta > 0 && ptr === 0) assert.equal(r.heap.stats().cachedBlocks, 0, `${what} failed without emptying the cache`);
 		if (ptr !== 0) adopt(m, r, ptr, { size, align: 8, keepAlign: 8 }, false, what);
 		verify(m, r);
 	}
@@ -443,7 +457,11 @@ function freeAllAndCheck(m: Model, r: Real, initial: { largest: number; free: nu
 		m.live.delete(ptr);
 	}
 	assert.deepEqual(r.heap.check(), []);
+	// The small-block cache keeps freed blocks until asked.
+	r.heap.flushCaches();
+	assert.deepEqual(r.heap.check(), []);
 	const s = r.heap.stats();
+	assert.equal(s.cachedBlocks, 0);
 	assert.equal(s.liveBlocks, 0);
 	assert.equal(s.usedBytes, 0);
 	assert.equal(s.freeBlocks, 1, 'freeing everything must coalesce to one free block');

@@ -13,7 +13,8 @@ test('peakUsedBytes follows the real growth of an in-place realloc, not the abso
 });
 
 test('peakUsedBytes follows the real growth of a realloc that slides back into a free neighbour', () => {
-	const heap = new Heap({ size: 1 << 20 });
+	// No cache: the freed 4000-byte block must reach the free lists at once.
+	const heap = new Heap({ size: 1 << 20, cache: false });
 	const a = heap.malloc(4000);
 	const b = heap.malloc(100);
 	const c = heap.malloc(100);
@@ -28,7 +29,8 @@ test('peakUsedBytes follows the real growth of a realloc that slides back into a
 });
 
 test('a block that fits deep in its own list is found when no higher list can serve the request', () => {
-	const heap = new Heap({ size: 1 << 16 });
+	// No cache: the freed blocks must reach the free lists at once.
+	const heap = new Heap({ size: 1 << 16, cache: false });
 	const fit = heap.malloc(2100); // block 2104
 	const sep = [heap.malloc(8)];
 	const small: number[] = [];

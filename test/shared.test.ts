@@ -197,7 +197,7 @@ describe('shared or not', () => {
 		assert.equal(slots, 5);
 		assert.equal(A._m[(A.regionStart >>> 2) + R_THREAD_SLOTS], slots);
 		assert.equal(blocks[0].size, blockSizeFor(slots * SLOT_WORDS * 4));
-		assert.equal(s.metaBytes - blocks[0].size, new Heap({ size: 256 * KiB }).stats().metaBytes, 'the table is the only extra metadata');
+		assert.equal(s.metaBytes - blocks[0].size, new Heap({ size: 256 * KiB, cache: false }).stats().metaBytes, 'the table is the only extra metadata');
 		assert.equal(blocks[1].free, true);
 		assert.equal(s.freeBlocks, 1);
 		assert.equal(s.liveBlocks, 0);
@@ -209,7 +209,8 @@ describe('shared or not', () => {
 		assert.deepEqual(more.map((h) => h.threadSlot), [3, 4]);
 		assert.equal(Heap.attach(A.buffer).threadSlot, -1);
 
-		const plain = new Heap({ size: 64 * KiB });
+		// An ArrayBuffer heap without its cache (test/cache.test.ts covers the cache).
+		const plain = new Heap({ size: 64 * KiB, cache: false });
 		assert.equal(plain.shared, false);
 		assert.equal(plain.threadSlot, -1);
 		const p = plain.malloc(40);
@@ -308,7 +309,7 @@ describe('shared or not', () => {
 		assert.equal(most, 40);
 		throwsCode(() => new Heap({ buffer: new SharedArrayBuffer(64 * KiB), threads: most + 1 }), 'INVALID_OPTIONS');
 		const half = new Heap({ buffer: new SharedArrayBuffer(64 * KiB), threads: most });
-		assert.equal(half.stats().metaBytes - new Heap({ size: 64 * KiB }).stats().metaBytes, blockSizeFor(most * SLOT_WORDS * 4));
+		assert.equal(half.stats().metaBytes - new Heap({ size: 64 * KiB, cache: false }).stats().metaBytes, blockSizeFor(most * SLOT_WORDS * 4));
 		assert.deepEqual(half.check(), []);
 		for (const lockTimeout of [-1, Number.NaN, '10' as unknown as number, null as unknown as number]) {
 			throwsCode(() => new Heap({ buffer: sab, lockTimeout }), 'INVALID_OPTIONS');
@@ -316,6 +317,14 @@ describe('shared or not', () => {
 		for (const owner of [-1, 1.5, 2 ** 32, Number.NaN, 'w' as unknown as number]) {
 			throwsCode(() => new Heap({ buffer: sab, owner }), 'INVALID_OPTIONS');
 		}
+		for (const cache of [1, 'yes', null] as unknown as boolean[]) {
+			throwsCode(() => new Heap({ buffer: sab, cache }), 'INVALID_OPTIONS');
+		}
+		throwsCode(() => new Heap({ buffer: sab, cache: false, threads: 2 }), 'INVALID_OPTIONS');
+		// cache: false on a shared heap is threads: 0.
+		const noCache = new Heap({ buffer: new SharedArrayBuffer(64 * KiB), cache: false });
+		assert.equal(noCache.threadSlot, -1);
+		assert.equal(noCache.stats().metaBytes, new Heap({ size: 64 * KiB, cache: false }).stats().metaBytes);
 
 		const heap = new Heap({ buffer: sab, threads: 4, lockTimeout: Number.POSITIVE_INFINITY, owner: 2 ** 32 - 1 });
 		assert.equal(heap.threadSlot, 0);
@@ -609,8 +618,8 @@ describe('thread caches', () => {
 			} catch (e) {
 				err = e;
 			}
-			// A cached block has an allocated header and a clear bit: not a block start.
-			assert.ok(err instanceof HeapError && err.code === 'INVALID_POINTER', `${name}: ${String(err)}`);
+			// A cached block's bit is clear: not a live block. It is found in B's cache list, so the error names a double free.
+			assert.ok(err instanceof HeapError && err.code === 'DOUBLE_FREE', `${name}: ${String(err)}`);
 			assertBytesUnchanged(A, before, name);
 		}
 		assert.deepEqual(A.check(), []);
@@ -807,7 +816,7 @@ describe('thread caches', () => {
 		assert.equal(A.usableSize(q), 204);
 		assertStamp(A, q, 100, 2, 'a grow through the cache');
 		assert.equal(listCount(A, c104), n104 + 1, 'the old block is in A’s cache');
-		throwsCode(() => A.usableSize(old), 'INVALID_POINTER');
+		throwsCode(() => A.usableSize(old), 'DOUBLE_FREE');
 		assert.equal(A.malloc(100), old, 'A hands it out next');
 		A.free(old);
 		// A grow whose class list is empty must refill under the heap lock.
@@ -1449,8 +1458,8 @@ describe('misuse on a shared heap: typed error, buffer unchanged', () => {
 		['NaN', () => Number.NaN, ['INVALID_POINTER']],
 		['the thread table', (fx) => fx.table, ['INVALID_POINTER']],
 		['a freed large block', (fx) => fx.freedBig, ['DOUBLE_FREE']],
-		// A cached block keeps an allocated header (no FREE flag) and its bit is clear.
-		['a cached block', (fx) => fx.cachedPtr, ['INVALID_POINTER']],
+		// A cached block's bit is clear; it is found in a cache list, so the error names a double free.
+		['a cached block', (fx) => fx.cachedPtr, ['DOUBLE_FREE']],
 	];
 	for (const [opName, op] of OPS) {
 		test(`${opName} of a bad pointer, through either object`, () => {
@@ -1518,7 +1527,7 @@ describe('misuse on a shared heap: typed error, buffer unchanged', () => {
 		const { A, B, p, live } = fx;
 		A.free(p[3]);
 		live.delete(p[3]);
-		rejects(fx, B, () => B.free(p[3]), ['INVALID_POINTER'], 'B frees what A freed (and cached)');
+		rejects(fx, B, () => B.free(p[3]), ['DOUBLE_FREE'], 'B frees what A freed (and cached)');
 		B.free(fx.big);
 		live.delete(fx.big);
 		rejects(fx, A, () => A.free(fx.big), ['DOUBLE_FREE'], 'A frees what B freed');

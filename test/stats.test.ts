@@ -13,20 +13,25 @@ function fromWalk(heap: Heap) {
 	let liveBlocks = 0;
 	let freeBlocks = 0;
 	let largestFreeBlock = 0;
+	let cachedBytes = 0;
+	let cachedBlocks = 0;
 	let total = 0;
 	for (const b of heap.blocks()) {
-		total += b.size;
+		if (!b.internal) total += b.size;
 		if (b.free) {
 			freeBytes += b.size;
 			freeBlocks++;
 			largestFreeBlock = Math.max(largestFreeBlock, b.size);
-		} else {
+		} else if (b.cached) {
+			cachedBytes += b.size;
+			cachedBlocks++;
+		} else if (!b.internal) {
 			usedBytes += b.size - L.HEADER_BYTES;
 			liveBlocks++;
 		}
 	}
 	const metaBytes = heap.regionEnd - heap.regionStart - total;
-	return { usedBytes, freeBytes, liveBlocks, freeBlocks, largestFreeBlock, metaBytes };
+	return { usedBytes, freeBytes, liveBlocks, freeBlocks, largestFreeBlock, metaBytes, cachedBytes, cachedBlocks };
 }
 
 /**
@@ -43,11 +48,14 @@ function assertStats(heap: Heap, peak: number, exactPeak = true): HeapStats {
 	assert.equal(s.freeBlocks, w.freeBlocks, 'freeBlocks');
 	assert.equal(s.largestFreeBlock, w.largestFreeBlock, 'largestFreeBlock');
 	assert.equal(s.largestAllocatable, w.largestFreeBlock === 0 ? 0 : w.largestFreeBlock - 4, 'largestAllocatable');
-	assert.equal(s.metaBytes, w.metaBytes, 'metaBytes = root + tables + bitmap + sentinel');
-	assert.equal(s.metaBytes, heap._blocksStart - heap.regionStart + L.HEADER_BYTES);
+	assert.equal(s.cachedBytes, w.cachedBytes, 'cachedBytes');
+	assert.equal(s.cachedBlocks, w.cachedBlocks, 'cachedBlocks');
+	assert.equal(s.metaBytes, w.metaBytes, 'metaBytes = root + tables + bitmap + sentinel + internal blocks');
+	const table = [...heap.blocks()].filter((b) => b.internal).reduce((n, b) => n + b.size, 0);
+	assert.equal(s.metaBytes, heap._blocksStart - heap.regionStart + L.HEADER_BYTES + table);
 	assert.equal(s.overheadBytes, s.metaBytes + 4 * s.liveBlocks, 'overheadBytes');
 	assert.equal(s.regionBytes, heap.regionEnd - heap.regionStart);
-	assert.equal(s.regionBytes, s.usedBytes + s.freeBytes + s.overheadBytes, 'regionBytes = used + free + overhead');
+	assert.equal(s.regionBytes, s.usedBytes + s.freeBytes + s.overheadBytes + s.cachedBytes, 'regionBytes = used + free + overhead + cached');
 	const frag = s.freeBytes === 0 ? 0 : 1 - s.largestFreeBlock / s.freeBytes;
 	assert.equal(s.externalFragmentation, frag, 'externalFragmentation');
 	assert.ok(s.externalFragmentation >= 0 && s.externalFragmentation < 1);
@@ -57,8 +65,20 @@ function assertStats(heap: Heap, peak: number, exactPeak = true): HeapStats {
 }
 
 describe('stats', () => {
-	test('a fresh heap', () => {
-		const heap = new Heap({ size: 1 << 16 });
+	// A 64 KiB heap has the small-block cache by default: every test of the
+	// counters runs with it and without it.
+	for (const cache of [false, true]) {
+		const tag = cache ? ' (with the cache)' : ' (no cache)';
+		counterTests(cache, tag);
+	}
+	tlsfTests();
+});
+
+/** The tests of the counters that hold with or without the cache. */
+function counterTests(cache: boolean, tag: string): void {
+	test(`a fresh heap${tag}`, () => {
+		const heap = new Heap({ size: 1 << 16, cache });
+		if (cache) assert.equal([...heap.blocks()].filter((b) => b.internal).length, 1, 'the cache is one internal block');
 		const s = assertStats(heap, 0);
 		assert.equal(s.usedBytes, 0);
 		assert.equal(s.liveBlocks, 0);
@@ -114,18 +134,21 @@ describe('stats', () => {
 		assert.deepEqual(heap.check(), []);
 		for (const p of live) heap.free(p);
 		after(lo, hi);
+		heap.flushCaches();
+		after(lo, hi);
 		assert.equal(heap.stats().freeBlocks, 1);
+		assert.equal(heap.stats().cachedBlocks, 0);
 		assert.ok(lo > 0);
 		assert.ok(moves > 10, 'the workload moves blocks');
 	}
 
-	test('counters exact after every step of a random workload (malloc/calloc/realloc/alignedAlloc/free)', () => {
-		const heap = new Heap({ size: 1 << 16 });
+	test(`counters exact after every step of a random workload (malloc/calloc/realloc/alignedAlloc/free)${tag}`, () => {
+		const heap = new Heap({ size: 1 << 16, cache });
 		workload(heap, (lo) => assertStats(heap, lo, false));
 	});
 
-	test('peakUsedBytes is the high-water mark of usedBytes over a random workload', () => {
-		const heap = new Heap({ size: 1 << 16 });
+	test(`peakUsedBytes is the high-water mark of usedBytes over a random workload${tag}`, () => {
+		const heap = new Heap({ size: 1 << 16, cache });
 		let last = 0;
 		workload(heap, (lo, hi) => {
 			const { peakUsedBytes } = heap.stats();
@@ -136,8 +159,8 @@ describe('stats', () => {
 		});
 	});
 
-	test('peakUsedBytes is exact when no block moves', () => {
-		const heap = new Heap({ size: 1 << 16 });
+	test(`peakUsedBytes is exact when no block moves${tag}`, () => {
+		const heap = new Heap({ size: 1 << 16, cache });
 		const live: number[] = [];
 		let peak = 0;
 		for (let i = 0; i < 300; i++) {
@@ -155,6 +178,10 @@ describe('stats', () => {
 		}
 	});
 
+}
+
+/** The tests of what the free lists hold (the cache is off: it holds freed blocks back from them). */
+function tlsfTests(): void {
 	test('peakUsedBytes after realloc grows in place into the free tail (minimal case)', () => {
 		const heap = new Heap({ size: 1 << 15 });
 		const p = heap.malloc(8);
@@ -193,7 +220,7 @@ describe('stats', () => {
 	});
 
 	test('largestFreeBlock / largestAllocatable: the largest block is allocatable, one byte more is not', () => {
-		const heap = new Heap({ size: 1 << 16 });
+		const heap = new Heap({ size: 1 << 16, cache: false });
 		const ptrs: number[] = [];
 		for (let i = 0; i < 40; i++) ptrs.push(heap.malloc(50 + i * 40));
 		// holes of different sizes, the tail consumed
@@ -208,7 +235,7 @@ describe('stats', () => {
 	});
 
 	test('largestFreeBlock picks the largest block within the top list', () => {
-		const heap = new Heap({ size: 1 << 16 });
+		const heap = new Heap({ size: 1 << 16, cache: false });
 		// 1000 and 1016-ish blocks fall in one list; the larger must be reported.
 		const a = heap.malloc(996); // block 1000
 		heap.malloc(8);
@@ -241,4 +268,4 @@ describe('stats', () => {
 		assert.equal(s.largestFreeBlock, 128);
 		assert.equal(s.externalFragmentation, 1 - 128 / 256);
 	});
-});
+}
