@@ -355,7 +355,7 @@ if (has('traces')) {
 	}
 	results.workloads.traces = rows;
 	notes.push(
-		'Traces: JS peers replay through src/trace replay() over a fixed arena (power of two ≥ 4 × peak live, at least 64 MiB) made before the clock starts, after an untimed warm-up replay of the first 50,000 ops through a throwaway allocator of the same kind; calloc ops call each peer\'s zeroing calloc. frag = footprint ÷ peak live − 1, footprint = max(ptr + size) − min(ptr).',
+		'Traces: JS peers replay through src/trace replay() over a fixed arena (power of two ≥ 4 × peak live, at least 64 MiB) made before the clock starts, after an untimed warm-up replay of the whole trace (at most its first 1,000,000 ops) through a throwaway allocator of the same kind; calloc ops call each peer\'s zeroing calloc. frag = footprint ÷ peak live − 1, footprint = max(ptr + size) − min(ptr).',
 		'C malloc: bench/native/replay.c (gcc -O2) reads the decompressed trace from stdin, decodes it into arrays (mmap, not malloc) and times only the op loop with clock_gettime. Its ns/op comes from runs with glibc defaults; its frag from one extra run with M_MMAP_THRESHOLD = 32 MiB so that every block is in the brk heap (with defaults, blocks ≥ 128 KiB are mmapped far away and the span means nothing). It has no JS call overhead: compare it with the bump row too.',
 		'bump: allocates the next 8-aligned bytes and never frees (realloc = a new block, no copy): the cost of the replay loop itself, the floor for every JS peer. Its frag is not meaningful and not shown.',
 	);

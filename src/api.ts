@@ -63,10 +63,10 @@ export interface HeapOptions {
 	 * Keep a cache of freed small blocks (block sizes up to 4 KiB) in front
 	 * of the free lists. A free files such a block in a list of its size
 	 * class without merging it with its neighbours, and the next malloc of
-	 * that class takes it back in O(1). Each list holds 8 to 64 blocks
-	 * (about 32 KiB) before half of it goes back to the free lists, and
-	 * malloc, realloc and alignedAlloc empty the cache before they return
-	 * 0. Cached blocks are neither used nor free (`stats().cachedBytes`);
+	 * that class takes it back in O(1). Each list holds up to 8 blocks
+	 * and 1 KiB (at least one block); a free that finds its list full goes
+	 * to the free lists. malloc, realloc and alignedAlloc empty the cache
+	 * before they return 0. Cached blocks are neither used nor free (`stats().cachedBytes`);
 	 * `flushCaches()` returns them to the free lists. On a shared heap
 	 * `false` is the same as `threads: 0`. Ignored by attach (the region
 	 * keeps what it was made with).
@@ -187,10 +187,15 @@ export interface BlockInfo {
 	aligned: boolean;
 	/**
 	 * Whether it is heapfit's own: the moved payload-start bitmap of a grown
-	 * heap, or the thread table of a shared one (allocated, never freed).
+	 * heap, or the thread table that holds the small-block cache
+	 * (allocated, never freed).
 	 */
 	internal: boolean;
-	/** Whether it waits in a thread cache of a shared heap (freed, not yet reusable by others). */
+	/**
+	 * Whether it is a freed block waiting in the small-block cache (the
+	 * heap's own, or a shared heap's thread cache): not merged, and reused
+	 * only by a malloc of its size class (through that thread slot).
+	 */
 	cached: boolean;
 }
 

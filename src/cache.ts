@@ -7,8 +7,9 @@
  *  unshared heap   one slot, used by every call without a lock:
  *                    free(≤ 4 KiB)   clear bit ─► push on HEAD[class]
  *                    malloc(≤ 4 KiB) pop HEAD[class] ─► set bit   (miss: the lists)
- *                    list over its limit ─► half of it back to the free lists
- *  shared heap     one slot per Heap object, under that slot's lock (shared.ts)
+ *                    list full (localCacheLimit) ─► the block goes to the free lists
+ *  shared heap     one slot per Heap object, under that slot's lock (shared.ts);
+ *                    a list over cacheLimit gives half of itself back (trimList)
  * ```
  * A cached block is an allocated block to the free lists (its neighbours
  * never merge with it) and a free block to the user (its payload-start bit
@@ -21,9 +22,9 @@ import type { Violation } from './api.js';
 import { blockOf, header, rootAdd, rootGet, rootSet, sizeOf } from './block.js';
 import type { Heap } from './heap.js';
 import * as layout from './layout.js';
+import { cacheCount, cachePop, cachedBlocks, cachedBytes, cachedList, slotWord, takeSplits } from './threads.js';
 // Module-local copies, so that optimised code has them as constants (layout.ts, "Constants in hot code").
 const { CACHE_CLASSES, CACHE_MAX_BLOCK, CACHE_NEXT, FREE, HEADER_BYTES, MIN_BLOCK, R_LIVE_BLOCKS, R_META_BYTES, R_PEAK_USED, R_THREAD_SLOTS, R_THREADS, R_USED_BYTES, S_HEADS, S_STATE, SLOT_WORDS, blockSizeFor, cacheClassDown, cacheLimit } = layout;
-import { cacheCount, cachePop, cachedBlocks, cachedBytes, cachedList, slotWord, takeSplits } from './threads.js';
 
 /**
  * Carves a thread table of `slots` slots from the front of a fresh region
@@ -122,7 +123,9 @@ export function cachedSet(heap: Heap, out: Violation[]): Set<number> {
 	for (const [s, w] of heap._slotWs.entries()) {
 		let bytes = 0;
 		let count = 0;
+		const perList = new Uint32Array(CACHE_CLASSES);
 		for (const e of cachedList(m, w, heap._blocksStart, heap._sentinel)) {
+			perList[e.c]++;
 			if (!e.ok || cached.has(e.block)) {
 				out.push({ rule: 'cache', at: e.block, message: `slot ${s} list ${e.c} holds ${e.block}, which is not a cached block of its class` });
 				continue;
@@ -130,6 +133,9 @@ export function cachedSet(heap: Heap, out: Violation[]): Set<number> {
 			cached.add(e.block);
 			bytes += sizeOf(header(m, e.block));
 			count++;
+		}
+		for (let c = 0; c < CACHE_CLASSES; c++) {
+			if (perList[c] < cacheCount(m, w, c)) out.push({ rule: 'cache', at: w << 2, message: `slot ${s} list ${c} counts ${cacheCount(m, w, c)} blocks and holds ${perList[c]}` });
 		}
 		if (m[w + S_STATE] === 0 && count !== 0) out.push({ rule: 'cache', at: w << 2, message: `free slot ${s} caches ${count} blocks` });
 		if (bytes !== cachedBytes(m, w) || count !== cachedBlocks(m, w)) {

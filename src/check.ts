@@ -14,15 +14,19 @@
  *              that divides its payload address.
  * - bitmap:    a payload-start bit is set iff an allocated block starts there
  *              (the internal bitmap block of a grown heap and the thread
- *              table of a shared one are allocated, bit clear, and counted
- *              in META_BYTES; a block in a thread cache is allocated, bit
- *              clear, and counted as used: shared-admin.ts passes the cached set).
+ *              table are allocated, bit clear, and counted in META_BYTES; a
+ *              block in a cache list is allocated, bit clear, and counted as
+ *              used by the root).
+ * - cache:     every cache list (cache.ts `cachedSet`) holds allocated blocks
+ *              of its class, no block twice, exactly COUNT of them; a
+ *              slot's CACHED_BYTES / CACHED_BLOCKS are its lists' totals; a
+ *              free slot caches nothing.
  * - lists:     a block is in list li iff it is free and mappingInsert(size)
  *              = li; links are consistent both ways; no cycles.
  * - sl-bitmap: SL bit (fl, sl) is set iff list (fl, sl) is non-empty.
  * - fl-bitmap: FL bit fl is set iff SL_BITMAP[fl] ≠ 0.
  * - counters:  USED, FREE, LIVE, FREE_BLOCKS equal what the walk counts;
- *              PEAK_USED ≥ USED; META matches the region's fixed part.
+ *              PEAK_USED ≥ the bytes in use; META matches the region's fixed part.
  */
 import type { Violation } from './api.js';
 import { countMarked, granuleOf, isMarked } from './bitmap.js';

@@ -17,9 +17,9 @@
  */
 import { nextFree, prevFree, setNextFree, setPrevFree, sizeOf, header } from './block.js';
 import * as layout from './layout.js';
+import * as sizeclass from './sizeclass.js';
 // Module-local copies, so that optimised code has them as constants (layout.ts, "Constants in hot code").
 const { FL_COUNT, SL_BITS, SL_COUNT, SMALL_BLOCK, T_FL_BITMAP, T_HEADS, T_SL_BITMAP } = layout;
-import * as sizeclass from './sizeclass.js';
 const { LIST_COUNT, mappingInsert, mappingSearch } = sizeclass;
 
 const SL_MASK = SL_COUNT - 1;

@@ -53,8 +53,6 @@ import { checkAlign, checkSize, heapError, invalidOptions } from './errors.js';
 import { findFree, insertFree, removeFree, replaceFree } from './freelist.js';
 import { mappingInsert } from './sizeclass.js';
 import * as layout from './layout.js';
-// Module-local copies, so that optimised code has them as constants (layout.ts, "Constants in hot code").
-const { ALIGN, ALIGNED, ALIGN_TRAILER_BYTES, CACHE_MAX_BLOCK, SLOT_WORDS, cacheClassDown, cacheClassUp, localCacheLimit, FREE, HEADER_BYTES, MAX_ALIGN, MAX_BLOCK, MAX_PAYLOAD, MIN_BLOCK, PREV_FREE, R_FREE_BLOCKS, R_FREE_BYTES, R_GROWTHS, R_LIVE_BLOCKS, R_PEAK_USED, R_USED_BYTES, blockSizeFor } = layout;
 import { growRegion } from './grow.js';
 import { resizeBlock, usableOf } from './resize.js';
 import { type RegionInfo, formatRegion, isShared, openRegion, resolveRegion } from './region.js';
@@ -62,6 +60,8 @@ import { readStats } from './stats.js';
 import { LiveView, allocArray, freeArray, view } from './views.js';
 import { type WasmImports, wasmImports } from './wasm.js';
 import { walk } from './walk.js';
+// Module-local copies, so that optimised code has them as constants (layout.ts, "Constants in hot code").
+const { ALIGN, ALIGNED, ALIGN_TRAILER_BYTES, CACHE_MAX_BLOCK, SLOT_WORDS, cacheClassDown, cacheClassUp, localCacheLimit, FREE, HEADER_BYTES, MAX_ALIGN, MAX_BLOCK, MAX_PAYLOAD, MIN_BLOCK, PREV_FREE, R_FREE_BLOCKS, R_FREE_BYTES, R_GROWTHS, R_LIVE_BLOCKS, R_PEAK_USED, R_USED_BYTES, blockSizeFor } = layout;
 
 /** Passed through the constructor by `Heap.attach` only. */
 const ATTACH: unique symbol = Symbol('heapfit.attach');
@@ -597,9 +597,16 @@ export class Heap {
 		return out !== 0 || this._flushLocal() === 0 ? out : resizeBlock(this, block, size, align, keep);
 	}
 
-	/** @internal Returns an unshared heap's cache to the free lists; how many blocks went back. */
+	/**
+	 * @internal Returns an unshared heap's cache to the free lists; how many
+	 * blocks went back. Every slot of the table is emptied: a copy of a
+	 * shared heap opened as an unshared one keeps its threads' caches in the
+	 * other slots, and nobody else can reach them now.
+	 */
 	_flushLocal(): number {
-		return this._cacheW === 0 ? 0 : drainSlot(this, this._cacheW);
+		let n = 0;
+		for (const w of this._slotWs) n += drainSlot(this, w);
+		return n;
 	}
 
 	/**

@@ -10,15 +10,15 @@
  * ```
  */
 import type { BlockInfo, HeapStats, RecoverReport, Violation } from './api.js';
-import { header, rootGet, sizeOf } from './block.js';
+import { rootGet } from './block.js';
 import { checkHeap } from './check.js';
 import { invalidOptions } from './errors.js';
-import { HEADER_BYTES, R_GROWTHS, S_LOCK } from './layout.js';
+import { R_GROWTHS, S_LOCK } from './layout.js';
 import { repairShared } from './repair.js';
 import type { SharedState } from './shared.js';
 import { readStats } from './stats.js';
 import { lock, takeOver } from './sync.js';
-import { cachedBlocks, cachedBytes, cachedList, slotClaimed, slotOwner } from './threads.js';
+import { slotClaimed, slotOwner } from './threads.js';
 import { walk } from './walk.js';
 import { cachedSet } from './cache.js';
 

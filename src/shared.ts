@@ -44,18 +44,18 @@
  */
 import type { BlockInfo, HeapStats, RecoverReport, Violation } from './api.js';
 import { granuleOf, markAtomic, testAndUnmark, unmarkAtomic } from './bitmap.js';
-import { blockOf, header, ptrOf, resizeHeaderAtomic, rootAdd, rootGet, rootSet, setHeader, sizeOf } from './block.js';
+import { blockOf, header, ptrOf, resizeHeaderAtomic, rootAdd, rootGet, setHeader, sizeOf } from './block.js';
 import { HeapError, invalidOptions } from './errors.js';
 import type { Heap } from './heap.js';
 import * as layout from './layout.js';
-// Module-local copies, so that optimised code has them as constants (layout.ts, "Constants in hot code").
-const { ALIGNED, CACHE_CLASSES, CACHE_MAX_BLOCK, DEFAULT_THREAD_SLOTS, HEADER_BYTES, MAX_THREAD_SLOTS, R_GROWTHS, R_LIVE_BLOCKS, R_LOCK, R_META_BYTES, R_PEAK_USED, R_THREAD_SLOTS, R_THREADS, R_USED_BYTES, S_LOCK, SLOT_WORDS, ALIGN, MAX_PAYLOAD, MIN_BLOCK, PREV_FREE, blockSizeFor, cacheBatch, cacheClassDown, cacheClassSize, cacheClassUp, cacheLimit } = layout;
 import { recoverOwner, sharedBlocks, sharedCheck, sharedStats } from './shared-admin.js';
 import { resizeBlock, usableOf } from './resize.js';
 import { addSplit, cacheCount, cachePop, cachePush, claimSlot, releaseSlot } from './threads.js';
 import { drainSlot, foldSplits, makeThreadTable, tableSlots, trimList } from './cache.js';
 import { growRegion } from './grow.js';
 import { NO_SLOT_ID, lock, tryLock, unlock } from './sync.js';
+// Module-local copies, so that optimised code has them as constants (layout.ts, "Constants in hot code").
+const { ALIGNED, CACHE_MAX_BLOCK, DEFAULT_THREAD_SLOTS, HEADER_BYTES, MAX_THREAD_SLOTS, R_GROWTHS, R_LIVE_BLOCKS, R_LOCK, R_USED_BYTES, S_LOCK, SLOT_WORDS, ALIGN, MAX_PAYLOAD, MIN_BLOCK, PREV_FREE, blockSizeFor, cacheBatch, cacheClassDown, cacheClassSize, cacheClassUp, cacheLimit } = layout;
 
 /** Default `lockTimeout`, in milliseconds. */
 const DEFAULT_LOCK_TIMEOUT = 10_000;
@@ -219,18 +219,36 @@ export class SharedState {
 		}
 	}
 
-	/** Runs `f` with the heap lock and every slot lock held. */
-	/** @internal */
+	/**
+	 * @internal Runs `f` with the heap lock and every slot lock held. It
+	 * never waits for a slot lock while it holds the heap lock: when one is
+	 * taken it lets everything go, waits for that lock with nothing held,
+	 * and starts again. (A slot lock may belong to a worker that was
+	 * terminated; `recover` then needs the heap lock to take it over, and
+	 * must not find it held by a call waiting for that very slot.)
+	 */
 	exclusive<T>(op: string, f: () => T): T {
-		return this.withHeap(op, () => {
-			this.lockSlots(op);
-			try {
-				for (const w of this.slotWs) foldSplits(this.heap, w);
-				return f();
-			} finally {
-				this.unlockSlots();
+		const deadline = Date.now() + this.timeout;
+		for (;;) {
+			this.lockHeap(op);
+			let held = 0;
+			while (held < this.slots && tryLock(this.i32, this.slotWs[held] + S_LOCK, this.id)) held++;
+			if (held === this.slots) {
+				try {
+					for (const w of this.slotWs) foldSplits(this.heap, w);
+					return f();
+				} finally {
+					this.unlockSlots();
+					this.unlockHeap();
+				}
 			}
-		});
+			this.unlockSlots(held);
+			this.unlockHeap();
+			// Wait until slot `held` is free, holding nothing (LOCK_TIMEOUT once the deadline passes).
+			const w = this.slotWs[held] + S_LOCK;
+			lock(this.i32, w, this.id, Math.max(0, deadline - Date.now()), op);
+			unlock(this.i32, w);
+		}
 	}
 
 	/** `usableSize` for API function `op`, with a lock held (the bitmap may move while none is). */

@@ -5,6 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
+import { Worker } from 'node:worker_threads';
 import { Heap, HeapError, layout } from '../src/index.js';
 import { growShared, growableShared } from './support/buffers.js';
 import { throwsCode } from './support/errors.js';
@@ -171,3 +172,32 @@ test('debug level 3 checks the whole heap after a realloc on a shared heap too',
 	heap._m[(heap.regionStart >>> 2) + layout.R_FREE_BYTES] += 8;
 	assert.throws(() => heap.realloc(p, 6000), (e: unknown) => e instanceof HeapError && e.code === 'CORRUPT_HEAP');
 });
+
+test('stats() in one worker, waiting for a slot lock a terminated worker holds, does not keep recover() from the heap lock', async () => {
+	const { A, B } = scene();
+	const slowA = Heap.attach(A.buffer, 0, { owner: 2, lockTimeout: 2000 });
+	hold(A, slotLockWord(A, B.threadSlot), B.threadSlot); // B died in a fast path
+	const flag = new SharedArrayBuffer(4);
+	const worker = new Worker(new URL('../scripts/ts-worker.mjs', import.meta.url), {
+		workerData: { sab: A.buffer, flag, entry: new URL('./support/stats-worker.ts', import.meta.url).href },
+	});
+	const result = new Promise<{ regionBytes: number; cachedBlocks: number }>((resolve, reject) => {
+		worker.on('message', resolve);
+		worker.on('error', reject);
+	});
+	try {
+		const f = new Int32Array(flag);
+		while (Atomics.load(f, 0) === 0) await new Promise((r) => setTimeout(r, 5));
+		await new Promise((r) => setTimeout(r, 100)); // the worker is now inside stats(), waiting for B's slot lock
+		// The worker waits holding nothing, so recover gets the heap lock at once.
+		const r = slowA.recover(77);
+		assert.equal(r.rebuilt, true);
+		assert.equal(r.locksTaken, 1);
+		const s = await result;
+		assert.equal(s.regionBytes, A.stats().regionBytes);
+		assert.deepEqual(A.check(), []);
+	} finally {
+		await worker.terminate();
+	}
+});
+

@@ -110,6 +110,9 @@ describe('a worker terminated mid-way', () => {
 			const rv = new Int32Array(ring);
 			// Worker 2 is the victim; 0 and 1 hand blocks to each other only.
 			const survivors = [0, 1].map((id) => spawn({ sab, ring, id, peers: 2, seed: delay, ops: 30_000, victim: false }));
+			// Awaited below; marked handled now so that, if the test fails first and
+			// finishAll terminates them, their rejection does not hide the real error.
+			for (const r of survivors) r.done.catch(() => {});
 			const victim = spawn({ sab, ring, id: 2, peers: 2, seed: delay, ops: 0, victim: true, large });
 			victim.done.catch(() => {});
 			await finishAll([...survivors, victim], async () => {
