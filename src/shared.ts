@@ -179,8 +179,9 @@ export class SharedState {
 	}
 	/** Takes this slot's lock and catches up with growth; nothing is held if it throws. */
 	private lockSlot(op: string): void {
-		lock(this.i32, this.slotW + S_LOCK, this.id, this.timeout, op);
-		this.followOrUnlock(this.slotW + S_LOCK);
+		const w = this.slotW + S_LOCK;
+		lock(this.i32, w, this.id, this.timeout, op);
+		if (this.heap._m[this.growthsW] !== this.growthsSeen) this.followOrUnlock(w);
 	}
 	/** `follow()` with lock word `w` just taken: releases it if following throws. */
 	private followOrUnlock(w: number): void {
