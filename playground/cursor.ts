@@ -19,6 +19,12 @@
 import { Heap } from '../src/index.js';
 import { OP_CALLOC, OP_FREE, OP_MALLOC, OP_REALLOC, type Trace } from '../src/trace/index.js';
 
+/**
+ * The playground's heaps have no small-block cache: it shows splitting and
+ * merging, and with a cache a freed small block would wait unmerged.
+ */
+export const PLAYGROUND_CACHE = false;
+
 export class TraceCursor {
 	heap: Heap;
 	/** Ops applied so far. */
@@ -34,13 +40,13 @@ export class TraceCursor {
 		readonly trace: Trace,
 		readonly heapSize: number,
 	) {
-		this.heap = new Heap({ size: heapSize });
+		this.heap = new Heap({ size: heapSize, cache: PLAYGROUND_CACHE });
 		this.ptrOf = new Float64Array(trace.maxId + 1);
 	}
 
 	/** Starts again from a fresh heap at op 0. */
 	reset(): void {
-		this.heap = new Heap({ size: this.heapSize });
+		this.heap = new Heap({ size: this.heapSize, cache: PLAYGROUND_CACHE });
 		this.ptrOf.fill(0);
 		this.idOf.clear();
 		this.requested.clear();

@@ -18,7 +18,7 @@ import { blockOf } from '../src/block.js';
 import { ALIGN } from '../src/layout.js';
 import { mappingInsert } from '../src/sizeclass.js';
 import { OP_FREE, OP_NAMES, type Trace, readTrace } from '../src/trace/index.js';
-import { TraceCursor } from './cursor.js';
+import { PLAYGROUND_CACHE, TraceCursor } from './cursor.js';
 import { type Blk, type Change, diffBlocks } from './diff.js';
 import { type Concept, type Explanation, bytes, explainAlloc, explainFree, explainRealloc, requestBlockSize } from './explain.js';
 import { binsHtml, blockHtml, statsHtml } from './panels.js';
@@ -66,7 +66,7 @@ const ui = {
 // ─── State ───────────────────────────────────────────────────────────────
 
 let mode: 'fresh' | 'trace' = 'fresh';
-let freshHeap = new Heap({ size: Number(ui.heapSize.value) });
+let freshHeap = new Heap({ size: Number(ui.heapSize.value), cache: PLAYGROUND_CACHE });
 const freshRequested = new Map<number, number>();
 let trace: Trace | null = null;
 let series: ReplaySeries | null = null;
@@ -296,7 +296,7 @@ async function loadTrace(): Promise<void> {
 	trace = await readTrace(res.body);
 	ui.status.textContent = `Replaying ${trace.ops.toLocaleString('en-US')} calls once to draw the timeline…`;
 	await new Promise((r) => setTimeout(r, 0));
-	series = sampleReplay(trace, new Heap({ size: TRACE_HEAP }), { samples: 300 }).series;
+	series = sampleReplay(trace, new Heap({ size: TRACE_HEAP, cache: PLAYGROUND_CACHE }), { samples: 300 }).series;
 	cursor = new TraceCursor(trace, TRACE_HEAP);
 	ui.scrub.max = String(trace.ops);
 	ui.status.textContent = '';
@@ -337,7 +337,7 @@ function resetHeap(): void {
 	binHighlight = null;
 	if (mode === 'trace' && cursor !== null) cursor.reset();
 	else {
-		freshHeap = new Heap({ size: Number(ui.heapSize.value) });
+		freshHeap = new Heap({ size: Number(ui.heapSize.value), cache: PLAYGROUND_CACHE });
 		freshRequested.clear();
 	}
 	ui.log.innerHTML = '';

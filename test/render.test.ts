@@ -10,11 +10,11 @@ import { type CellState, cellKind, cellStates, renderText } from '../src/render/
 import { mulberry32 as rng } from './support/rng.js';
 
 const ANSI = /\u001b\[[0-9;]*m/g;
-const GLYPH = { used: '█', mostlyUsed: '▓', mostlyFree: '▒', free: '░', headers: '·', unknown: '?' } as const;
+const GLYPH = { used: '█', mostlyUsed: '▓', mostlyFree: '▒', free: '░', headers: '·', cached: '∘', internal: '#', unknown: '?' } as const;
 
 /** A heap after a seeded mix of malloc, alignedAlloc and free. */
-function patternHeap(seed: number, size = 32 * 1024): Heap {
-	const heap = new Heap({ size });
+function patternHeap(seed: number, size = 32 * 1024, cache = false): Heap {
+	const heap = new Heap({ size, cache });
 	const r = rng(seed);
 	const live: number[] = [];
 	for (let i = 0; i < 250; i++) {
@@ -39,6 +39,8 @@ const enum B {
 	Header = 1,
 	Used = 2,
 	Unknown = 3,
+	Cached = 4,
+	Internal = 5,
 }
 
 /**
@@ -51,16 +53,18 @@ function reference(heap: Heap, cells: number): CellState[] {
 	const state = new Uint8Array(area).fill(B.Unknown);
 	for (const b of heap.blocks()) {
 		for (let a = b.block; a < b.block + b.size && a < heap._sentinel; a++) {
-			state[a - start] = b.free ? B.Free : a < b.ptr ? B.Header : B.Used;
+			state[a - start] = b.free ? B.Free : b.cached ? B.Cached : b.internal ? B.Internal : a < b.ptr ? B.Header : B.Used;
 		}
 	}
 	const size = Math.max(1, Math.ceil(area / cells));
 	const out: CellState[] = [];
 	for (let from = 0; from < area; from += size) {
-		const cell = { start: start + from, end: start + Math.min(from + size, area), used: 0, header: 0, free: 0, unknown: 0 };
+		const cell = { start: start + from, end: start + Math.min(from + size, area), used: 0, header: 0, free: 0, cached: 0, internal: 0, unknown: 0 };
 		for (let i = from; i < Math.min(from + size, area); i++) {
 			const s = state[i];
 			if (s === B.Free) cell.free++;
+			else if (s === B.Cached) cell.cached++;
+			else if (s === B.Internal) cell.internal++;
 			else if (s === B.Header) cell.header++;
 			else if (s === B.Used) cell.used++;
 			else cell.unknown++;
@@ -75,8 +79,12 @@ function expectedGlyph(c: CellState): string {
 	const total = c.end - c.start;
 	if (c.unknown > 0) return GLYPH.unknown;
 	if (c.free === total) return GLYPH.free;
-	if (c.free === 0) return c.header > c.used ? GLYPH.headers : GLYPH.used;
-	return (c.used + c.header) * 2 >= total ? GLYPH.mostlyUsed : GLYPH.mostlyFree;
+	if (c.free === 0) {
+		if (c.cached > c.used + c.header && c.cached >= c.internal) return GLYPH.cached;
+		if (c.internal > c.used + c.header) return GLYPH.internal;
+		return c.header > c.used ? GLYPH.headers : GLYPH.used;
+	}
+	return (c.end - c.start - c.free) * 2 >= total ? GLYPH.mostlyUsed : GLYPH.mostlyFree;
 }
 
 /** The map rows of a rendering, split into [label, glyphs]. */
@@ -111,26 +119,32 @@ describe('cellStates', () => {
 	});
 
 	for (const seed of [1, 2, 3]) {
-		test(`seed ${seed}: matches a byte-by-byte classification for many cell counts`, () => {
-			const heap = patternHeap(seed);
-			const area = heap._sentinel - heap._blocksStart;
-			for (const n of [1, 7, 100, 1024, area - 1, area, area + 5]) {
-				assert.deepEqual(cellStates(heap, n), reference(heap, n), `cells = ${n}`);
+		test(`seed ${seed}: matches a byte-by-byte classification for many cell counts (with and without the cache)`, () => {
+			for (const cache of [false, true]) {
+				const heap = patternHeap(seed, 32 * 1024, cache);
+				if (cache) assert.ok(heap.stats().cachedBlocks > 0, 'some blocks are cached');
+				const area = heap._sentinel - heap._blocksStart;
+				for (const n of [1, 7, 100, 1024, area - 1, area, area + 5]) {
+					assert.deepEqual(cellStates(heap, n), reference(heap, n), `cache ${cache}, cells = ${n}`);
+				}
 			}
 		});
 	}
 
 	test('cells tile the blocks area and per-state totals match stats()', () => {
-		const heap = patternHeap(4);
+		const heap = patternHeap(4, 32 * 1024, true);
+		const table = [...heap.blocks()].filter((b) => b.internal).reduce((n, b) => n + b.size, 0);
 		const s = heap.stats();
 		const cells = cellStates(heap, 333);
 		const size = Math.ceil((heap._sentinel - heap._blocksStart) / 333);
 		let at = heap._blocksStart;
-		const sum = { used: 0, header: 0, free: 0, unknown: 0 };
+		const sum = { used: 0, header: 0, free: 0, cached: 0, internal: 0, unknown: 0 };
 		for (const c of cells) {
 			assert.equal(c.start, at, 'cells are contiguous');
 			assert.ok(c.end - c.start === size || c.end === heap._sentinel, 'every cell but the last is full size');
-			assert.equal(c.used + c.header + c.free + c.unknown, c.end - c.start, `cell at ${c.start} sums to its size`);
+			assert.equal(c.used + c.header + c.free + c.cached + c.internal + c.unknown, c.end - c.start, `cell at ${c.start} sums to its size`);
+			sum.cached += c.cached;
+			sum.internal += c.internal;
 			sum.used += c.used;
 			sum.header += c.header;
 			sum.free += c.free;
@@ -139,7 +153,8 @@ describe('cellStates', () => {
 		}
 		assert.equal(at, heap._sentinel, 'cells end at the sentinel');
 		assert.ok(cells.length <= 333);
-		assert.deepEqual(sum, { used: s.usedBytes, header: s.liveBlocks * L.HEADER_BYTES, free: s.freeBytes, unknown: 0 });
+		assert.ok(s.cachedBytes > 0 && table > 0, 'the heap has cached blocks and the cache table');
+		assert.deepEqual(sum, { used: s.usedBytes, header: s.liveBlocks * L.HEADER_BYTES, free: s.freeBytes, cached: s.cachedBytes, internal: table, unknown: 0 });
 	});
 
 	test('bytes past a corrupt header are counted as unknown', () => {
@@ -273,10 +288,13 @@ describe('renderText', () => {
 	});
 
 	test('cellKind on handmade cells, at the half-allocated boundary too', () => {
-		const cell = { start: 0, end: 10, used: 3, header: 1, free: 6, unknown: 0 };
+		const cell = { start: 0, end: 10, used: 3, header: 1, free: 6, cached: 0, internal: 0, unknown: 0 };
 		assert.equal(cellKind(cell), 'mostlyFree');
 		assert.equal(cellKind({ ...cell, used: 4, free: 5 }), 'mostlyUsed');
 		assert.equal(cellKind({ ...cell, used: 2, header: 8, free: 0 }), 'headers');
+		assert.equal(cellKind({ ...cell, used: 3, header: 1, cached: 6, free: 0 }), 'cached');
+		assert.equal(cellKind({ ...cell, used: 0, header: 0, internal: 10, free: 0 }), 'internal');
+		assert.equal(cellKind({ ...cell, used: 0, header: 0, cached: 5, free: 5 }), 'mostlyUsed', 'cached bytes are not free');
 	});
 
 	test('rejects widths and row counts that are not positive integers', () => {

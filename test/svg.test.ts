@@ -244,7 +244,7 @@ describe('renderSvg', () => {
 		assert.equal(stateOf(p), 'cached');
 		assert.equal(stateOf(q), 'allocated');
 		assert.equal(blocks.filter((e) => e.attrs['data-state'] === 'internal').length, 1);
-		const legendText = findAll(doc, (e) => e.name === 'text' && e.text.includes('thread cache'));
+		const legendText = findAll(doc, (e) => e.name === 'text' && e.text.includes('small-block cache'));
 		assert.equal(legendText.length, 1, 'the legend names cached blocks');
 	});
 

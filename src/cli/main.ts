@@ -125,6 +125,7 @@ function summary(file: string, trace: Trace, size: number, r: ReplayReport, s: H
 		['time per op', `${r.nsPerOp.toFixed(1)} ns`],
 		['used at the end', `${int(s.usedBytes)} B in ${int(s.liveBlocks)} blocks`],
 		['free at the end', `${int(s.freeBytes)} B in ${int(s.freeBlocks)} blocks, largest ${int(s.largestFreeBlock)} B`],
+		['cached at the end', `${int(s.cachedBytes)} B in ${int(s.cachedBlocks)} blocks (freed, in the small-block cache)`],
 		['external frag', pct(s.externalFragmentation)],
 	];
 	if (r.failedAt) {

@@ -59,6 +59,7 @@ function printHeap(heap: Heap, title: string, width: number, rows: number): numb
 	console.log(`${title} (${bytes(s.regionBytes)} region)`);
 	console.log(`  used           ${bytes(s.usedBytes)} in ${int(s.liveBlocks)} blocks (peak ${bytes(s.peakUsedBytes)})`);
 	console.log(`  free           ${bytes(s.freeBytes)} in ${int(s.freeBlocks)} blocks, largest ${bytes(s.largestFreeBlock)}`);
+	console.log(`  cached         ${bytes(s.cachedBytes)} in ${int(s.cachedBlocks)} blocks (freed, waiting in the small-block cache)`);
 	console.log(`  overhead       ${bytes(s.overheadBytes)} (${int(s.metaBytes)} B fixed)`);
 	console.log(`  external frag  ${pct(s.externalFragmentation)}`);
 	const violations = heap.check();

@@ -48,7 +48,8 @@ export interface BlockPart {
 
 /**
  * A block's state as a map shows it: `gap` is a free block that may be
- * alignment padding; `cached` waits in a shared heap's thread cache;
+ * alignment padding; `cached` waits in the small-block cache (the heap's
+ * own, or a shared heap's thread cache);
  * `internal` is heapfit's own (a moved bitmap, a thread table).
  */
 export type BlockState = 'allocated' | 'free' | 'gap' | 'cached' | 'internal';
@@ -84,7 +85,7 @@ export interface BlockTotals {
 	free: number;
 	/** Of `free`, bytes of free blocks that may be alignment padding. */
 	gap: number;
-	/** Bytes of blocks in thread caches (counted in `allocatedBlocks`). */
+	/** Bytes of blocks in the small-block cache (counted in `allocatedBlocks`). */
 	cached: number;
 	/** Bytes of heapfit's own internal blocks (counted in `allocatedBlocks`). */
 	internal: number;

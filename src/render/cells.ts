@@ -17,10 +17,15 @@
  * - `used`:   the payload of an allocated block (blockSize − 4 bytes);
  * - `free`:   every byte of a free block, its header, links and footer
  *             included (as `HeapStats.freeBytes` counts them);
+ * - `cached`: every byte of a block waiting in the small-block cache (as
+ *             `HeapStats.cachedBytes` counts them);
+ * - `internal`: every byte of heapfit's own blocks (the cache's thread
+ *             table, a grown heap's moved bitmap);
  * - `unknown`: bytes the walker never reached, which happens only when
  *             the heap is corrupt (the walk stops at an impossible size).
  * So Σ used = `usedBytes`, Σ header = 4 × `liveBlocks`, Σ free = `freeBytes`,
- * and used + header + free + unknown = end − start in every cell.
+ * Σ cached = `cachedBytes`, and used + header + free + cached + internal +
+ * unknown = end − start in every cell.
  *
  * The padding `alignedAlloc` leaves in front of a block is a free block like
  * any other (it is filed in the free lists and coalesces), so it counts as
@@ -46,6 +51,10 @@ export interface CellState {
 	header: number;
 	/** Bytes of free blocks, their header, links and footer included. */
 	free: number;
+	/** Bytes of blocks in the small-block cache, headers included. */
+	cached: number;
+	/** Bytes of heapfit's own internal blocks, headers included. */
+	internal: number;
 	/** Bytes the walker never reached (only in a corrupt heap). */
 	unknown: number;
 }
@@ -71,6 +80,8 @@ export function cellStates(heap: Heap, cells: number): CellState[] {
 	const used = new Float64Array(count);
 	const header = new Float64Array(count);
 	const free = new Float64Array(count);
+	const cached = new Float64Array(count);
+	const internal = new Float64Array(count);
 	const unknown = new Float64Array(count);
 
 	/** Adds the bytes of `[from, to)` to `totals`, cell by cell. */
@@ -89,6 +100,10 @@ export function cellStates(heap: Heap, cells: number): CellState[] {
 		const blockEnd = Math.min(b.block + b.size, end);
 		if (b.free) {
 			add(free, b.block, blockEnd);
+		} else if (b.cached) {
+			add(cached, b.block, blockEnd);
+		} else if (b.internal) {
+			add(internal, b.block, blockEnd);
 		} else {
 			const ptr = Math.min(b.block + HEADER_BYTES, blockEnd);
 			add(header, b.block, ptr);
@@ -107,6 +122,8 @@ export function cellStates(heap: Heap, cells: number): CellState[] {
 			used: used[c],
 			header: header[c],
 			free: free[c],
+			cached: cached[c],
+			internal: internal[c],
 			unknown: unknown[c],
 		};
 	}

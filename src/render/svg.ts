@@ -102,7 +102,7 @@ const LEGEND: [PartKind, string][] = [
 	['trailer', 'align trailer (4 B)'],
 	['free', 'free'],
 	['gap', 'free, before an aligned block (padding)'],
-	['cached', 'in a thread cache (shared heap)'],
+	['cached', 'freed, in the small-block cache'],
 	['internal', 'heapfit’s own (bitmap, thread table)'],
 ];
 
@@ -187,6 +187,8 @@ const UNDERLAY: Record<CellKind, string> = {
 	mostlyFree: PALETTE.free,
 	free: PALETTE.free,
 	headers: PALETTE.header,
+	cached: PALETTE.cached,
+	internal: PALETTE.internal,
 	unknown: PALETTE.unknown,
 };
 
@@ -223,7 +225,7 @@ export function describeBlock(v: BlockView): string {
 	if (v.state === 'gap') {
 		return `${head}: free, in front of an aligned block; it can be the padding alignedAlloc left there (reusable)`;
 	}
-	if (v.state === 'cached') return `${head}: freed, waiting in a thread cache for its worker's next malloc of this size`;
+	if (v.state === 'cached') return `${head}: freed, waiting in the small-block cache for the next malloc of its size class (not merged)`;
 	if (v.state === 'internal') return `${head}: heapfit's own block (a moved payload-start bitmap or a thread table)`;
 	const parts = [`${head}: allocated`, `ptr ${hex(v.ptr)}`, 'header 4 B'];
 	if (v.requested !== null) parts.push(`requested ${formatInt(v.requested)} B`, `slack ${formatInt(v.usable - v.requested)} B`);

@@ -18,8 +18,12 @@
  * - `█` used:          no free byte, and payload ≥ header bytes;
  * - `·` headers:       no free byte, and header > payload bytes (only
  *                      when a cell is smaller than 8 bytes);
- * - `▓` / `▒` mixed:   free and allocated bytes (header or payload) both,
- *                      `▓` when allocated bytes are at least half;
+ * - `∘` cached:        no free byte, and more bytes of cached blocks (freed,
+ *                      waiting in the small-block cache) than of any other kind;
+ * - `#` heapfit's own: no free byte, and more bytes of internal blocks (the
+ *                      cache's table, a moved bitmap) than of any other kind;
+ * - `▓` / `▒` mixed:   free and other bytes both, `▓` when the bytes that
+ *                      are not free are at least half;
  * - `?` unknown:       the walk never reached a byte of it (corrupt heap).
  */
 import { checkPositive } from '../errors.js';
@@ -53,7 +57,7 @@ export interface TextMapOptions {
 }
 
 /** What a cell shows. */
-export type CellKind = 'used' | 'mostlyUsed' | 'mostlyFree' | 'free' | 'headers' | 'unknown';
+export type CellKind = 'used' | 'mostlyUsed' | 'mostlyFree' | 'free' | 'headers' | 'cached' | 'internal' | 'unknown';
 
 /** Glyph, ANSI colour and legend text of each kind, in legend order. */
 const KINDS: Record<CellKind, { glyph: string; sgr: string; label: string }> = {
@@ -62,6 +66,8 @@ const KINDS: Record<CellKind, { glyph: string; sgr: string; label: string }> = {
 	mostlyFree: { glyph: '▒', sgr: '33', label: 'mostly free' },
 	free: { glyph: '░', sgr: '90', label: 'free' },
 	headers: { glyph: '·', sgr: '35', label: 'headers' },
+	cached: { glyph: '∘', sgr: '32', label: 'cached (freed, not merged)' },
+	internal: { glyph: '#', sgr: '34', label: 'heapfit’s own' },
 	unknown: { glyph: '?', sgr: '1;31', label: 'unreached (corrupt heap)' },
 };
 
@@ -73,8 +79,13 @@ export function cellKind(cell: CellState): CellKind {
 	if (cell.unknown > 0) return 'unknown';
 	const total = cell.end - cell.start;
 	if (cell.free === total) return 'free';
-	if (cell.free === 0) return cell.header > cell.used ? 'headers' : 'used';
-	return 2 * (cell.used + cell.header) >= total ? 'mostlyUsed' : 'mostlyFree';
+	if (cell.free === 0) {
+		const allocated = cell.used + cell.header;
+		if (cell.cached > allocated && cell.cached >= cell.internal) return 'cached';
+		if (cell.internal > allocated) return 'internal';
+		return cell.header > cell.used ? 'headers' : 'used';
+	}
+	return 2 * (total - cell.free) >= total ? 'mostlyUsed' : 'mostlyFree';
 }
 
 /** One row of glyphs, coloured in runs of one kind when `color` is set. */
