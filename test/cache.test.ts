@@ -13,13 +13,12 @@
  * workload.
  */
 import assert from 'node:assert/strict';
-import { Buffer } from 'node:buffer';
 import { describe, test } from 'node:test';
 import { Heap, layout as L } from '../src/index.js';
 import type { HeapStats } from '../src/index.js';
 import { throwsCode } from './support/errors.js';
 import { POINTER_OPS } from './support/pointer-ops.js';
-import { assertStamp, stamp } from './support/bytes.js';
+import { assertBytesUnchanged, assertStamp, snapshot, stamp } from './support/bytes.js';
 import { mulberry32 } from './support/rng.js';
 
 const KiB = 1024;
@@ -57,13 +56,6 @@ function audit(heap: Heap): HeapStats {
 	return s;
 }
 
-const snapshot = (heap: Heap) => new Uint8Array(heap.buffer).slice();
-function assertBytesUnchanged(heap: Heap, before: Uint8Array, what: string): void {
-	const after = new Uint8Array(heap.buffer);
-	if (Buffer.compare(before, after) === 0) return;
-	const i = before.findIndex((x, k) => x !== after[k]);
-	assert.fail(`${what}: byte ${i} was ${before[i]}, is ${after[i]}`);
-}
 
 /**
  * `[r][s0][b0][s1][b1] … [s7][b7][filler]` with every b freed (5008-byte

@@ -27,6 +27,7 @@ import { POINTER_OPS } from './support/pointer-ops.js';
 import { mulberry32, patternBytes } from './support/rng.js';
 import { growableShared } from './support/buffers.js';
 import { heapLockWord, holdLock, slotLockWord, slotWord } from './support/locks.js';
+import { assertBytesUnchanged, snapshot } from './support/bytes.js';
 
 const {
 	ALIGNED,
@@ -77,14 +78,6 @@ function assertZero(heap: Heap, ptr: number, from: number, to: number, what: str
 	for (let i = from; i < to; i++) if (heap._u8[ptr + i] !== 0) assert.fail(`${what}: byte ${i} of block ${ptr} is not zero`);
 }
 
-/** A copy of the whole buffer. */
-const snapshot = (heap: Heap) => new Uint8Array(heap.buffer).slice();
-function assertBytesUnchanged(heap: Heap, before: Uint8Array, what: string): void {
-	const after = new Uint8Array(heap.buffer);
-	if (Buffer.compare(before, after) === 0) return;
-	const i = before.findIndex((x, k) => x !== after[k]);
-	assert.fail(`${what}: byte ${i} was ${before[i]}, is ${after[i]}`);
-}
 
 /**
  * stats() against the block walk: the identity

@@ -1,5 +1,6 @@
 /** Block contents and region snapshots, for the tests that check no byte changed. */
 import assert from 'node:assert/strict';
+import { Buffer } from 'node:buffer';
 import type { Heap } from '../../src/index.js';
 
 /** Byte `i` of a stamp: never 0, so a stamp differs from zeroed memory. */
@@ -19,3 +20,14 @@ export function assertStamp(heap: Heap, ptr: number, seed: number, n: number): v
 
 /** A copy of the heap's region, to compare after a call that must change nothing. */
 export const regionBytes = (heap: Heap): Uint8Array => new Uint8Array(heap.buffer, heap.regionStart, heap.regionEnd - heap.regionStart).slice();
+
+/** A copy of the whole buffer. */
+export const snapshot = (heap: Heap): Uint8Array => new Uint8Array(heap.buffer).slice();
+
+/** Asserts the whole buffer still equals `before` (a `snapshot`), naming the first byte that differs. */
+export function assertBytesUnchanged(heap: Heap, before: Uint8Array, what: string): void {
+	const after = new Uint8Array(heap.buffer);
+	if (Buffer.compare(before, after) === 0) return;
+	const i = before.findIndex((x, k) => x !== after[k]);
+	assert.fail(`${what}: byte ${i} was ${before[i]}, is ${after[i]}`);
+}
