@@ -21,6 +21,7 @@ import {
 	HEADER_BYTES,
 	MAGIC,
 	MAX_REGION_END,
+	MAX_THREAD_SLOTS,
 	MIN_BLOCK,
 	PREV_FREE,
 	ROOT_WORDS,
@@ -35,7 +36,10 @@ import {
 	R_REGION_END,
 	R_REGION_START,
 	R_SENTINEL,
+	R_THREADS,
+	R_THREAD_SLOTS,
 	R_VERSION,
+	SLOT_WORDS,
 	TABLES_BYTES,
 	VERSION_WORD,
 	roundDown8,
@@ -159,6 +163,19 @@ export function formatRegion(r: RegionRequest): void {
 }
 
 /** Reads and validates the root at `offset`; throws NO_HEAP / INCOMPATIBLE_HEAP. */
+/**
+ * Whether the root's thread table (THREADS, THREAD_SLOTS: none, or a
+ * payload inside the blocks with a sane slot count) can be trusted.
+ */
+function tableFits(m: Uint32Array, root: number, blocksStart: number, sentinel: number): boolean {
+	const table = rootGet(m, root, R_THREADS);
+	const slots = rootGet(m, root, R_THREAD_SLOTS);
+	if (table === 0) return slots === 0;
+	return (
+		slots >= 1 && slots <= MAX_THREAD_SLOTS && table >= blocksStart + HEADER_BYTES && (table & ALIGN_MASK) === 0 && table + slots * SLOT_WORDS * 4 <= sentinel
+	);
+}
+
 export function openRegion(buffer: ArrayBuffer | SharedArrayBuffer, offset: number, op: string): RegionInfo {
 	if (!(buffer instanceof ArrayBuffer) && !isShared(buffer)) {
 		throw invalidOptions(op, 'buffer must be an ArrayBuffer, SharedArrayBuffer or WebAssembly.Memory');
@@ -190,7 +207,8 @@ export function openRegion(buffer: ArrayBuffer | SharedArrayBuffer, offset: numb
 		blocksStart <= regionStart + TABLES_BYTES ||
 		bitmapWords * 32 * (1 << BITMAP_GRANULE_BITS) < sentinel - blocksStart ||
 		sentinel !== regionEnd - HEADER_BYTES ||
-		sentinel - blocksStart < MIN_BLOCK
+		sentinel - blocksStart < MIN_BLOCK ||
+		!tableFits(m, root, blocksStart, sentinel)
 	) {
 		throw noHeap('the root describes a region that does not fit this buffer');
 	}

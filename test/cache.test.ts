@@ -369,6 +369,24 @@ test('a copy of a shared heap opened as an unshared one: every thread cache is r
 	assert.notEqual(U.malloc(s.largestAllocatable), 0);
 });
 
+test('attach rejects a root whose thread table cannot be right (NO_HEAP), before reading the table', () => {
+	const heap = new Heap({ size: 64 * KiB });
+	const root = heap.regionStart >>> 2;
+	const bad: [string, number, number][] = [
+		['slot count 4e9', L.R_THREAD_SLOTS, 4e9],
+		['a table at a misaligned address', L.R_THREADS, heap._slotWs[0] * 4 + 2],
+		['a table past the region', L.R_THREADS, heap.regionEnd + 8],
+		['slots but no table', L.R_THREADS, 0],
+	];
+	for (const [what, word, value] of bad) {
+		const copy = heap.buffer.slice(0);
+		new Uint32Array(copy)[root + word] = value;
+		const err = throwsCode(() => Heap.attach(copy), 'NO_HEAP');
+		assert.match(err.message, /does not fit this buffer/, what);
+	}
+	assert.deepEqual(Heap.attach(heap.buffer.slice(0)).check(), []);
+});
+
 describe('unshared cache: workloads', () => {
 	test('live blocks keep their bytes through cache traffic around them', () => {
 		const heap = new Heap({ size: 64 * KiB });
