@@ -95,3 +95,34 @@ test('replay --svg writes a well-formed SVG with the heap map and the timeline',
 	assert.match(svg, /heap map, after op 5 \(peak footprint\)/);
 	assert.match(svg, /heap over the replay/);
 });
+
+test('replay of a long trace shows a cli-progress bar on stderr when stderr is a terminal, and none otherwise', (t) => {
+	// `script` (util-linux) gives the command a pseudo-terminal, as a user's shell would.
+	const probe = spawnSync('script', ['--version'], { encoding: 'utf8' });
+	if (probe.status !== 0) {
+		t.skip('util-linux script is not installed');
+		return;
+	}
+	const cmd = [process.execPath, '--import', 'tsx', MAIN, 'replay', SQLITE].map((a) => `'${a}'`).join(' ');
+	const tty = spawnSync('script', ['-qec', cmd, '/dev/null'], { encoding: 'utf8', env: { ...process.env, NO_COLOR: '1' } });
+	assert.equal(tty.status, 0, tty.stderr);
+	assert.match(tty.stdout, /replay \[[^\]]*\] 100% \| 411428\/411428 ops/, 'the bar reaches 100 %');
+	assert.match(tty.stdout, /ops\s+411,428 of 411,428/, 'then the summary');
+	const piped = run('replay', SQLITE);
+	assert.doesNotMatch(piped.err, /\] \d+%/, 'no bar when stderr is not a terminal');
+});
+
+test('bench runs the benchmark suite and prints its tables', () => {
+	const out = join(dir, 'bench');
+	const r = run('bench', '--only', 'heapfit,bump', '--workloads', 'pairs', '--live', '1000', '--pairs', '2000', '--runs', '1', '--out', out);
+	assert.equal(r.code, 0, r.err);
+	assert.match(r.out, /### One free \+ one malloc/);
+	assert.match(r.out, /\| 1,000 \| [\d.]+ ns \| [\d.]+ ns \|/, 'a row for 1,000 live blocks, heapfit and bump');
+	assert.match(readFileSync(join(out, 'results.md'), 'utf8'), /\| live blocks \| heapfit \| bump \|/);
+	for (const args of [['--workloads', 'nonsense'], ['--bogus'], ['--runs', 'x']]) {
+		const bad = run('bench', ...args);
+		assert.equal(bad.code, 1, `bench ${args.join(' ')}`);
+		assert.match(bad.err.split('\n')[0], /--(workloads|bogus|runs)/, 'the first line names the bad option');
+		assert.doesNotMatch(bad.err, /^\s+at /m, 'no stack trace');
+	}
+});

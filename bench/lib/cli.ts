@@ -29,11 +29,18 @@ export function parseCli<O extends Record<string, OptionSpec>>(command: string, 
 	const width = Math.max(...Object.keys(options).map((k) => k.length)) + 1;
 	const usage = () =>
 		[`usage: ${command}`, ...Object.entries(options).map(([k, o]) => `  --${k.padEnd(width)} ${o.description} (default ${String(o.default)})`)].join('\n');
+	// Bad options exit with status 1, as every `heapfit` command does.
 	const fail = (message: string): never => {
 		console.error(`${message}\n${usage()}`);
-		process.exit(2);
+		process.exit(1);
 	};
-	const { values, positionals } = parseArgs({ options, allowPositionals });
+	let parsed: ReturnType<typeof parseArgs<{ options: O; allowPositionals: boolean }>>;
+	try {
+		parsed = parseArgs({ options, allowPositionals });
+	} catch (e) {
+		return fail(e instanceof Error ? e.message : String(e));
+	}
+	const { values, positionals } = parsed;
 	const opt = values as unknown as Cli<O>['opt'];
 	if ((opt as { help?: boolean }).help === true) {
 		console.log(usage());
@@ -54,7 +61,7 @@ export function parseCli<O extends Record<string, OptionSpec>>(command: string, 
 		for (const x of xs) {
 			if (!(known as readonly string[]).includes(x)) {
 				console.error(`--${name}: unknown ${noun} ${JSON.stringify(x)} (known: ${known.join(', ')})`);
-				process.exit(2);
+				process.exit(1);
 			}
 		}
 		return xs as T[];
