@@ -22,19 +22,20 @@ import type { Violation } from './api.js';
 import { blockOf, header, rootAdd, rootGet, rootSet, sizeOf } from './block.js';
 import type { Heap } from './heap.js';
 import * as layout from './layout.js';
-import { cacheCount, cachePop, cachedBlocks, cachedBytes, cachedList, slotWord, takeSplits } from './threads.js';
+import { cacheCount, cachePop, cachedBlocks, cachedBytes, cachedList, listHolds, slotWord, takeSplits } from './threads.js';
 // Module-local copies, so that optimised code has them as constants (layout.ts, "Constants in hot code").
-const { CACHE_CLASSES, CACHE_MAX_BLOCK, CACHE_NEXT, FREE, HEADER_BYTES, MIN_BLOCK, R_LIVE_BLOCKS, R_META_BYTES, R_PEAK_USED, R_THREAD_SLOTS, R_THREADS, R_USED_BYTES, S_HEADS, S_STATE, SLOT_WORDS, blockSizeFor, cacheClassDown, cacheLimit } = layout;
+const { CACHE_CLASSES, CACHE_MAX_BLOCK, FREE, HEADER_BYTES, MIN_BLOCK, R_LIVE_BLOCKS, R_META_BYTES, R_PEAK_USED, R_THREAD_SLOTS, R_THREADS, R_USED_BYTES, S_STATE, SLOT_BYTES, DEFAULT_THREAD_SLOTS, blockSizeFor, cacheClassDown, cacheLimit } = layout;
 
 /**
  * Carves a thread table of `slots` slots from the front of a fresh region
  * (nobody else can see the heap yet) as an internal block: allocated, bit
- * clear, counted in META_BYTES. Returns false when it does not fit.
+ * clear, counted in META_BYTES, and sets `heap._slotWs`. Returns false when
+ * it does not fit.
  */
 export function makeThreadTable(heap: Heap, slots: number): boolean {
 	const m = heap._m;
 	const root = heap._root;
-	const ptr = heap._allocBlock(blockSizeFor(slots * SLOT_WORDS * 4));
+	const ptr = heap._allocBlock(blockSizeFor(slots * SLOT_BYTES));
 	if (ptr === 0) return false;
 	const size = sizeOf(header(m, blockOf(ptr)));
 	m.fill(0, ptr >>> 2, (ptr + size - HEADER_BYTES) >>> 2);
@@ -45,7 +46,17 @@ export function makeThreadTable(heap: Heap, slots: number): boolean {
 	rootSet(m, root, R_PEAK_USED, 0);
 	rootSet(m, root, R_THREADS, ptr);
 	rootSet(m, root, R_THREAD_SLOTS, slots);
+	heap._slotWs = tableSlots(m, root);
 	return true;
+}
+
+/**
+ * Thread slots a new heap gets unless told: DEFAULT_THREAD_SLOTS, fewer
+ * when the table would take more than 1/64 of the region (0 below 64 slots'
+ * worth of bytes: an unshared heap then has no cache by default).
+ */
+export function defaultSlots(regionBytes: number): number {
+	return Math.min(DEFAULT_THREAD_SLOTS, Math.floor(regionBytes / 64 / SLOT_BYTES));
 }
 
 /** Word index of every slot of the heap's thread table (none when it has no table). */
@@ -79,7 +90,7 @@ export function drainSlot(heap: Heap, w: number): number {
 	foldSplits(heap, w);
 	for (let c = 0; c < CACHE_CLASSES; c++) {
 		for (let b = cachePop(m, w, c); b !== 0; b = cachePop(m, w, c)) {
-			heap._freeBlock(b);
+			heap._freeClaimed(b);
 			n++;
 		}
 	}
@@ -93,7 +104,7 @@ export function trimList(heap: Heap, w: number, c: number): void {
 	for (let n = cacheCount(m, w, c); n > cacheLimit(c) >>> 1; n--) {
 		const block = cachePop(m, w, c);
 		if (block === 0) break;
-		heap._freeBlock(block);
+		heap._freeClaimed(block);
 	}
 }
 
@@ -157,13 +168,5 @@ export function isCached(heap: Heap, block: number): boolean {
 	const size = sizeOf(h);
 	if ((h & FREE) !== 0 || size < MIN_BLOCK || size > CACHE_MAX_BLOCK) return false;
 	const c = cacheClassDown(size);
-	for (const w of heap._slotWs) {
-		let b = m[w + S_HEADS + 2 * c];
-		for (let n = Math.min(cacheCount(m, w, c), 4 * cacheLimit(c)); b !== 0 && n > 0; n--) {
-			if (b === block) return true;
-			if (b < heap._blocksStart || b >= heap._sentinel) break;
-			b = m[(b + CACHE_NEXT) >>> 2];
-		}
-	}
-	return false;
+	return heap._slotWs.some((w) => listHolds(m, w, c, block, heap._blocksStart, heap._sentinel));
 }

@@ -64,6 +64,7 @@ import {
 import { LIST_COUNT, mappingInsert } from './sizeclass.js';
 import { walk } from './walk.js';
 import { cachedPayload, cachedSet } from './cache.js';
+import { fixedMetaBytes } from './region.js';
 
 /** All broken invariants of `heap` (empty when it is sound). */
 export function checkHeap(heap: Heap): Violation[] {
@@ -145,7 +146,7 @@ export function checkHeap(heap: Heap): Violation[] {
 		[R_FREE_BYTES, 'FREE_BYTES', freeBytes],
 		[R_LIVE_BLOCKS, 'LIVE_BLOCKS', live],
 		[R_FREE_BLOCKS, 'FREE_BLOCKS', freeSet.size],
-		[R_META_BYTES, 'META_BYTES', heap._blocksStart - heap.regionStart + HEADER_BYTES + internalBytes],
+		[R_META_BYTES, 'META_BYTES', fixedMetaBytes(heap.regionStart, heap._blocksStart) + internalBytes],
 	];
 	for (const [field, name, want] of counters) {
 		const got = rootGet(m, root, field);

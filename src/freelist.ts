@@ -89,6 +89,22 @@ export function replaceFree(m: Uint32Array, root: number, old: number, neu: numb
 	else m[root + T_HEADS + li] = neu;
 }
 
+/**
+ * Free block `neu` of `newSize` bytes takes the place of free block `old` of
+ * `oldSize` bytes in the lists: its list position when both map to the same
+ * list (nothing to do when they are the same block), else `old` is unlinked
+ * and `neu` filed at the head of its list.
+ */
+export function relinkFree(m: Uint32Array, root: number, old: number, oldSize: number, neu: number, newSize: number): void {
+	const li = mappingInsert(newSize);
+	if (mappingInsert(oldSize) === li) {
+		if (old !== neu) replaceFree(m, root, old, neu, li);
+		return;
+	}
+	removeFree(m, root, old, oldSize);
+	insertFree(m, root, neu, newSize);
+}
+
 /** Head of the first non-empty list at or after `li` (0 = none). */
 export function firstNonEmpty(m: Uint32Array, root: number, li: number): number {
 	if (li >= LIST_COUNT) return 0;

@@ -47,11 +47,10 @@ import {
 	sizeOf,
 } from './block.js';
 import { assertValid, checkHeap } from './check.js';
-import { cachedPayload, cachedSet, claimForever, drainSlot, isCached, makeThreadTable, tableSlots } from './cache.js';
+import { cachedPayload, cachedSet, claimForever, defaultSlots, drainSlot, isCached, makeThreadTable, tableSlots } from './cache.js';
 import { cacheCount, cachePop, cachePush } from './threads.js';
 import { checkAlign, checkSize, heapError, invalidOptions } from './errors.js';
-import { findFree, insertFree, removeFree, replaceFree } from './freelist.js';
-import { mappingInsert } from './sizeclass.js';
+import { findFree, insertFree, relinkFree, removeFree } from './freelist.js';
 import * as layout from './layout.js';
 import { growRegion } from './grow.js';
 import { resizeBlock, usableOf } from './resize.js';
@@ -61,7 +60,7 @@ import { LiveView, allocArray, freeArray, view } from './views.js';
 import { type WasmImports, wasmImports } from './wasm.js';
 import { walk } from './walk.js';
 // Module-local copies, so that optimised code has them as constants (layout.ts, "Constants in hot code").
-const { ALIGN, ALIGNED, ALIGN_TRAILER_BYTES, CACHE_MAX_BLOCK, SLOT_WORDS, cacheClassDown, cacheClassUp, localCacheLimit, FREE, HEADER_BYTES, MAX_ALIGN, MAX_BLOCK, MAX_PAYLOAD, MIN_BLOCK, PREV_FREE, R_FREE_BLOCKS, R_FREE_BYTES, R_GROWTHS, R_LIVE_BLOCKS, R_PEAK_USED, R_USED_BYTES, blockSizeFor } = layout;
+const { ALIGN, ALIGNED, ALIGN_TRAILER_BYTES, CACHE_MAX_BLOCK, cacheClassDown, cacheClassUp, localCacheLimit, FREE, HEADER_BYTES, MAX_ALIGN, MAX_BLOCK, MAX_PAYLOAD, MIN_BLOCK, PREV_FREE, R_FREE_BLOCKS, R_FREE_BYTES, R_GROWTHS, R_LIVE_BLOCKS, R_PEAK_USED, R_USED_BYTES, blockSizeFor } = layout;
 
 /** Passed through the constructor by `Heap.attach` only. */
 const ATTACH: unique symbol = Symbol('heapfit.attach');
@@ -88,7 +87,7 @@ function alignGap(block: number, align: number): number {
  * the region.
  */
 function wantsCache(option: boolean | undefined, regionBytes: number): boolean {
-	return option ?? regionBytes >= 64 * SLOT_WORDS * 4;
+	return option ?? defaultSlots(regionBytes) >= 1;
 }
 
 /** A TLSF heap over one region of an ArrayBuffer, SharedArrayBuffer or WebAssembly.Memory. */
@@ -177,7 +176,6 @@ export class Heap {
 		}
 		if (req === undefined && wantsCache(options.cache, this.regionEnd - this.regionStart)) {
 			if (!makeThreadTable(this, 1)) throw invalidOptions('Heap', 'the region is too small for a cache', options.cache);
-			this._slotWs = tableSlots(this._m, this._root);
 		}
 		if (this._slotWs.length !== 0) {
 			// Every Heap object of an unshared region uses the first slot, one call at a time.
@@ -226,7 +224,7 @@ export class Heap {
 	 * re-binds to its new buffer; one opened on a bare buffer cannot, and
 	 * says so instead of reading garbage.
 	 */
-	_resync(op: string): void {
+	private _resync(op: string): void {
 		if (this._memory !== null) {
 			this.refresh();
 			return;
@@ -582,13 +580,15 @@ export class Heap {
 		const w = this._cacheW;
 		const h = header(m, block);
 		const size = sizeOf(h);
-		const c = size <= CACHE_MAX_BLOCK ? cacheClassDown(size) : 0;
-		if (w === 0 || size > CACHE_MAX_BLOCK || (h & ALIGNED) !== 0 || cacheCount(m, w, c) >= localCacheLimit(c)) {
-			this._freeBlock(block);
-			return;
+		if (w !== 0 && size <= CACHE_MAX_BLOCK && (h & ALIGNED) === 0) {
+			const c = cacheClassDown(size);
+			if (cacheCount(m, w, c) < localCacheLimit(c)) {
+				unmark(m, this._bitmapWord, granuleOf(this._payloadBase, ptrOf(block)));
+				cachePush(m, w, c, block, size);
+				return;
+			}
 		}
-		unmark(m, this._bitmapWord, granuleOf(this._payloadBase, ptrOf(block)));
-		cachePush(m, w, c, block, size);
+		this._freeBlock(block, h);
 	}
 
 	/** @internal realloc on an unshared heap (see `_resizeLive`); the cache is flushed before it gives up. */
@@ -618,32 +618,7 @@ export class Heap {
 		const root = this._root;
 		const block = findFree(m, root, need);
 		if (block === 0) return mayGrow && this._maxEnd !== 0 && this._grow(need) ? this._allocBlock(need) : 0;
-		const size = sizeOf(header(m, block));
-		const rest = size - need;
-		if (rest >= MIN_BLOCK) {
-			const li = mappingInsert(rest);
-			if (li === mappingInsert(size)) {
-				// The remainder stays in the same list: it takes the block's place.
-				const tail = block + need;
-				setHeader(m, tail, rest | FREE);
-				setFooter(m, tail, rest);
-				replaceFree(m, root, block, tail, li);
-				setHeader(m, block, need);
-				rootAdd(m, root, R_FREE_BYTES, -need);
-				return this._countAllocated(block, need);
-			}
-		}
-		removeFree(m, root, block, size);
-		return this._useBlock(block, size, need, 0);
-	}
-
-	/**
-	 * Turns unlinked free block `block` of `size` bytes into an allocated
-	 * block of `need` bytes, freeing the tail when it is a block of its own.
-	 * `flags` are ALIGNED and/or PREV_FREE for the new header.
-	 */
-	private _useBlock(block: number, size: number, need: number, flags: number): number {
-		return this._countAllocated(block, this._carve(block, size, need, flags));
+		return this._useBlock(block, sizeOf(header(m, block)), need, 0, true);
 	}
 
 	/** Grows the region so a block of `need` bytes fits; false when it cannot. */
@@ -667,7 +642,7 @@ export class Heap {
 	 * free. On shared memory atomically, since `block` may be an allocated
 	 * block its owner is shrinking without the heap lock (shared.ts).
 	 */
-	_setPrevFree(block: number): void {
+	private _setPrevFree(block: number): void {
 		if (this._sync === null) setHeader(this._m, block, header(this._m, block) | PREV_FREE);
 		else orHeaderAtomic(this._sync.i32, block, PREV_FREE);
 	}
@@ -690,12 +665,13 @@ export class Heap {
 	}
 
 	/**
-	 * Gives unlinked free block `block` of `size` bytes the header
-	 * of an allocated block of `need` bytes (`flags` added), freeing the tail
-	 * when it is a block of its own. Keeps FREE_BYTES and FREE_BLOCKS; the
-	 * caller marks the block and counts it. Returns the block's final size.
+	 * Turns free block `block` of `size` bytes (still in its list when
+	 * `linked`) into an allocated block of `need` bytes with `flags`
+	 * (ALIGNED and/or PREV_FREE) added, freeing the tail when it is a block
+	 * of its own (it takes the block's list position when it maps to the
+	 * same list), then marks and counts it. Returns its payload address.
 	 */
-	private _carve(block: number, size: number, need: number, flags: number): number {
+	private _useBlock(block: number, size: number, need: number, flags: number, linked: boolean): number {
 		const m = this._m;
 		const root = this._root;
 		const rest = size - need;
@@ -703,16 +679,18 @@ export class Heap {
 			const tail = block + need;
 			setHeader(m, tail, rest | FREE);
 			setFooter(m, tail, rest);
-			insertFree(m, root, tail, rest);
+			if (linked) relinkFree(m, root, block, size, tail, rest);
+			else insertFree(m, root, tail, rest);
 			setHeader(m, block, need | flags);
 			rootAdd(m, root, R_FREE_BYTES, -need);
-			return need;
+			return this._countAllocated(block, need);
 		}
+		if (linked) removeFree(m, root, block, size);
 		setHeader(m, block, size | flags);
 		this._clearPrevFree(block + size);
 		rootAdd(m, root, R_FREE_BYTES, -size);
 		rootAdd(m, root, R_FREE_BLOCKS, -1);
-		return size;
+		return this._countAllocated(block, size);
 	}
 
 	/** @internal Raises PEAK_USED to USED_BYTES (call once a block has its final size). */
@@ -756,18 +734,26 @@ export class Heap {
 			bsize -= gap;
 			flags |= PREV_FREE;
 		}
-		const ptr = this._useBlock(block, bsize, need, flags);
+		const ptr = this._useBlock(block, bsize, need, flags, false);
 		setAlignTrailer(m, block, sizeOf(header(m, block)), align);
 		return ptr;
 	}
 
-	/** @internal Frees live block `block`, coalescing with free neighbours. */
-	_freeBlock(block: number): void {
+	/** @internal Frees live block `block` (header `h`): clears its payload-start bit, then `_freeClaimed`. */
+	_freeBlock(block: number, h = header(this._m, block)): void {
+		this._unmark(ptrOf(block));
+		this._freeClaimed(block, h);
+	}
+
+	/**
+	 * @internal Frees allocated block `block` (header `h`) whose payload-start
+	 * bit is already clear (claimed by a shared call, cached, or never set),
+	 * coalescing with free neighbours.
+	 */
+	_freeClaimed(block: number, h = header(this._m, block)): void {
 		const m = this._m;
 		const root = this._root;
-		const h = header(m, block);
 		const size = sizeOf(h);
-		this._unmark(ptrOf(block));
 		// Keep F in the old header even if it is merged away (DOUBLE_FREE naming).
 		setHeader(m, block, h | FREE);
 		rootAdd(m, root, R_USED_BYTES, -(size - HEADER_BYTES));
@@ -785,8 +771,8 @@ export class Heap {
 		const m = this._m;
 		const root = this._root;
 		let merged = 1;
-		// A merged neighbour whose list the result still belongs in lends it
-		// its list position (`linked`); any other merged neighbour is unlinked.
+		// A merged neighbour hands the result its list position (relinkFree);
+		// any other merged neighbour is unlinked.
 		let linked = 0;
 		let linkedSize = 0;
 		const next = block + size;
@@ -809,13 +795,8 @@ export class Heap {
 		setHeader(m, block, size | FREE);
 		setFooter(m, block, size);
 		this._setPrevFree(block + size);
-		const li = mappingInsert(size);
-		if (linked !== 0 && mappingInsert(linkedSize) === li) {
-			if (linked !== block) replaceFree(m, root, linked, block, li);
-		} else {
-			if (linked !== 0) removeFree(m, root, linked, linkedSize);
-			insertFree(m, root, block, size);
-		}
+		if (linked !== 0) relinkFree(m, root, linked, linkedSize, block, size);
+		else insertFree(m, root, block, size);
 		rootAdd(m, root, R_FREE_BLOCKS, merged);
 	}
 
@@ -848,7 +829,7 @@ export class Heap {
 	}
 
 	/** @internal Debug level 3: a full check after a mutating call. */
-	_debugAfter(op: string): void {
+	private _debugAfter(op: string): void {
 		if (this.debug >= 3) assertValid(this, op);
 	}
 }

@@ -318,6 +318,8 @@ const EXACT_CLASSES = CACHE_EXACT_MAX / ALIGN - 1;
 export const CACHE_CLASSES = EXACT_CLASSES + (Math.log2(CACHE_MAX_BLOCK / CACHE_EXACT_MAX) << CACHE_SUB_BITS);
 /** u32 words per slot. */
 export const SLOT_WORDS = S_HEADS + 2 * CACHE_CLASSES + 2;
+/** Bytes per slot (800). */
+export const SLOT_BYTES = SLOT_WORDS * 4;
 /** Offset of the cache link in a cached block (its first payload word). */
 export const CACHE_NEXT = 4;
 /** Bytes of one size class a cache list holds before half of it goes back. */

@@ -39,7 +39,7 @@ import {
 	R_THREADS,
 	R_THREAD_SLOTS,
 	R_VERSION,
-	SLOT_WORDS,
+	SLOT_BYTES,
 	TABLES_BYTES,
 	VERSION_WORD,
 	roundDown8,
@@ -151,7 +151,7 @@ export function formatRegion(r: RegionRequest): void {
 	rootSet(m, root, R_BLOCKS_START, blocksStart);
 	rootSet(m, root, R_SENTINEL, sentinel);
 	rootSet(m, root, R_BITMAP_START, bitmapStart);
-	rootSet(m, root, R_META_BYTES, blocksStart - regionStart + HEADER_BYTES);
+	rootSet(m, root, R_META_BYTES, fixedMetaBytes(regionStart, blocksStart));
 	rootSet(m, root, R_BITMAP_WORDS, bitmapBytes >>> 2);
 	rootSet(m, root, R_MAX_END, maxEnd);
 	setHeader(m, blocksStart, first | FREE);
@@ -162,7 +162,11 @@ export function formatRegion(r: RegionRequest): void {
 	rootSet(m, root, R_FREE_BLOCKS, 1);
 }
 
-/** Reads and validates the root at `offset`; throws NO_HEAP / INCOMPATIBLE_HEAP. */
+/** META_BYTES without internal blocks: the root, tables and inline bitmap before the first block, and the sentinel. */
+export function fixedMetaBytes(regionStart: number, blocksStart: number): number {
+	return blocksStart - regionStart + HEADER_BYTES;
+}
+
 /**
  * Whether the root's thread table (THREADS, THREAD_SLOTS: none, or a
  * payload inside the blocks with a sane slot count) can be trusted.
@@ -172,10 +176,11 @@ function tableFits(m: Uint32Array, root: number, blocksStart: number, sentinel: 
 	const slots = rootGet(m, root, R_THREAD_SLOTS);
 	if (table === 0) return slots === 0;
 	return (
-		slots >= 1 && slots <= MAX_THREAD_SLOTS && table >= blocksStart + HEADER_BYTES && (table & ALIGN_MASK) === 0 && table + slots * SLOT_WORDS * 4 <= sentinel
+		slots >= 1 && slots <= MAX_THREAD_SLOTS && table >= blocksStart + HEADER_BYTES && (table & ALIGN_MASK) === 0 && table + slots * SLOT_BYTES <= sentinel
 	);
 }
 
+/** Reads and validates the root at `offset`; throws NO_HEAP / INCOMPATIBLE_HEAP. */
 export function openRegion(buffer: ArrayBuffer | SharedArrayBuffer, offset: number, op: string): RegionInfo {
 	if (!(buffer instanceof ArrayBuffer) && !isShared(buffer)) {
 		throw invalidOptions(op, 'buffer must be an ArrayBuffer, SharedArrayBuffer or WebAssembly.Memory');

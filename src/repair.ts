@@ -46,13 +46,13 @@ import {
 	R_PEAK_USED,
 	R_REGION_END,
 	R_SENTINEL,
-	R_THREADS,
 	R_USED_BYTES,
 	TABLE_END_WORDS,
 	TABLES_BYTES,
 	T_FL_BITMAP,
 } from './layout.js';
 import { walk } from './walk.js';
+import { fixedMetaBytes } from './region.js';
 
 /** What the rebuild found. */
 export interface RebuildResult {
@@ -65,20 +65,19 @@ export interface RebuildResult {
 /**
  * Rebuilds `heap` (every lock held) from its headers. `cached`: blocks in
  * live threads' caches (stay allocated, bit clear); `release`: blocks of
- * dead threads' caches (become free); `internal`: payload addresses of
- * internal blocks (stay allocated, bit clear, in META_BYTES).
+ * dead threads' caches (become free). The walk's internal blocks (the
+ * thread table, a moved bitmap) stay allocated, bit clear, in META_BYTES.
  */
-export function rebuildHeap(heap: Heap, cached: ReadonlySet<number>, release: ReadonlySet<number>, internal: Set<number>): RebuildResult {
+export function rebuildHeap(heap: Heap, cached: ReadonlySet<number>, release: ReadonlySet<number>): RebuildResult {
 	const m = heap._m;
 	const root = heap._root;
 	const sentinel = rootGet(m, root, R_SENTINEL);
-	internal.add(rootGet(m, root, R_BITMAP_START));
 	// Growth interrupted before the root moved: the old sentinel is a sentinel again.
 	setHeader(m, sentinel, 0);
-	const blocks = [...walk(heap)];
+	const blocks = [...walk(heap, cached)];
 	let end = heap._blocksStart;
 	for (const b of blocks) {
-		if (b.block !== end || b.size < MIN_BLOCK || (b.size & ALIGN_MASK) !== 0 || b.block + b.size > sentinel) {
+		if (b.size < MIN_BLOCK || (b.size & ALIGN_MASK) !== 0 || b.block + b.size > sentinel) {
 			throw heapError('CORRUPT_HEAP', 'recover', `the block walk breaks at ${b.block}: the heap cannot be rebuilt`);
 		}
 		end = b.block + b.size;
@@ -88,7 +87,7 @@ export function rebuildHeap(heap: Heap, cached: ReadonlySet<number>, release: Re
 	const bitmapWord = heap._bitmapWord;
 	const live = new Set<number>();
 	for (const b of blocks) {
-		if (!b.free && !release.has(b.block) && !internal.has(b.ptr) && !cached.has(b.block)) live.add(b.block);
+		if (!b.free && !release.has(b.block) && !b.internal && !b.cached) live.add(b.block);
 	}
 	const result: RebuildResult = { released: 0, leaked: 0 };
 	for (const b of blocks) {
@@ -126,7 +125,7 @@ export function rebuildHeap(heap: Heap, cached: ReadonlySet<number>, release: Re
 		setHeader(m, b.block, (h & ~(PREV_FREE | FREE)) | (run >= 0 ? PREV_FREE : 0));
 		closeRun();
 		run = -1;
-		if (internal.has(b.ptr)) {
+		if (b.internal) {
 			internalBytes += b.size;
 			continue;
 		}
@@ -140,7 +139,7 @@ export function rebuildHeap(heap: Heap, cached: ReadonlySet<number>, release: Re
 	rootSet(m, root, R_LIVE_BLOCKS, liveCount);
 	rootSet(m, root, R_FREE_BYTES, freeBytes);
 	rootSet(m, root, R_FREE_BLOCKS, freeBlocks);
-	rootSet(m, root, R_META_BYTES, heap._blocksStart - heap.regionStart + HEADER_BYTES + internalBytes);
+	rootSet(m, root, R_META_BYTES, fixedMetaBytes(heap.regionStart, heap._blocksStart) + internalBytes);
 	if (rootGet(m, root, R_PEAK_USED) < used) rootSet(m, root, R_PEAK_USED, used);
 	return result;
 }
@@ -172,7 +171,7 @@ export function repairShared(heap: Heap, i32: Int32Array, slotWs: readonly numbe
 			cutLists(m, w, heap._blocksStart, heap._sentinel, keep);
 		}
 	}
-	const r = rebuildHeap(heap, keep, release, new Set<number>([rootGet(m, heap._root, R_THREADS)]));
+	const r = rebuildHeap(heap, keep, release);
 	// Finish the growth the dead thread was making.
 	if (bitmapWords !== 0) moveBitmap(heap, bitmapWords);
 	return r;

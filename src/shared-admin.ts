@@ -10,10 +10,9 @@
  * ```
  */
 import type { BlockInfo, HeapStats, RecoverReport, Violation } from './api.js';
-import { rootGet } from './block.js';
 import { checkHeap } from './check.js';
 import { invalidOptions } from './errors.js';
-import { R_GROWTHS, S_LOCK } from './layout.js';
+import { S_LOCK } from './layout.js';
 import { repairShared } from './repair.js';
 import type { SharedState } from './shared.js';
 import { readStats } from './stats.js';
@@ -72,7 +71,7 @@ export function recoverOwner(st: SharedState, owner: number): RecoverReport {
 			if (takeFromDead(w) === 0) lock(a, w, st.id, st.timeout, 'recover');
 		}
 		const r = repairShared(st.heap, st.i32, st.slotWs, dead);
-		st.growthsSeen = rootGet(st.heap._m, st.heap._root, R_GROWTHS);
+		st.seeGrowths();
 		report.cachedReturned = r.released;
 		report.leakedBlocks = r.leaked;
 		report.rebuilt = true;

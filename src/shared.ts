@@ -44,29 +44,22 @@
  */
 import type { BlockInfo, HeapStats, RecoverReport, Violation } from './api.js';
 import { granuleOf, markAtomic, testAndUnmark, unmarkAtomic } from './bitmap.js';
-import { blockOf, header, ptrOf, resizeHeaderAtomic, rootAdd, rootGet, setHeader, sizeOf } from './block.js';
+import { blockOf, header, ptrOf, resizeHeaderAtomic, rootAdd, setHeader, sizeOf } from './block.js';
 import { HeapError, invalidOptions } from './errors.js';
 import type { Heap } from './heap.js';
 import * as layout from './layout.js';
 import { recoverOwner, sharedBlocks, sharedCheck, sharedStats } from './shared-admin.js';
 import { resizeBlock, usableOf } from './resize.js';
 import { addSplit, cacheCount, cachePop, cachePush, claimSlot, releaseSlot } from './threads.js';
-import { drainSlot, foldSplits, makeThreadTable, tableSlots, trimList } from './cache.js';
+import { defaultSlots, drainSlot, foldSplits, makeThreadTable, trimList } from './cache.js';
 import { growRegion } from './grow.js';
 import { NO_SLOT_ID, lock, tryLock, unlock } from './sync.js';
 // Module-local copies, so that optimised code has them as constants (layout.ts, "Constants in hot code").
-const { ALIGNED, CACHE_MAX_BLOCK, DEFAULT_THREAD_SLOTS, HEADER_BYTES, MAX_THREAD_SLOTS, R_GROWTHS, R_LIVE_BLOCKS, R_LOCK, R_USED_BYTES, S_LOCK, SLOT_WORDS, ALIGN, MAX_PAYLOAD, MIN_BLOCK, PREV_FREE, blockSizeFor, cacheBatch, cacheClassDown, cacheClassSize, cacheClassUp, cacheLimit } = layout;
+const { ALIGNED, CACHE_MAX_BLOCK, HEADER_BYTES, MAX_THREAD_SLOTS, R_GROWTHS, R_LIVE_BLOCKS, R_LOCK, R_USED_BYTES, S_LOCK, SLOT_BYTES, ALIGN, MAX_PAYLOAD, MIN_BLOCK, PREV_FREE, blockSizeFor, cacheBatch, cacheClassDown, cacheClassSize, cacheClassUp, cacheLimit } = layout;
 
 /** Default `lockTimeout`, in milliseconds. */
 const DEFAULT_LOCK_TIMEOUT = 10_000;
 
-/**
- * Thread slots a new shared heap gets unless told: DEFAULT_THREAD_SLOTS,
- * fewer when the table would take more than 1/64 of the region.
- */
-function defaultSlots(regionBytes: number): number {
-	return Math.min(DEFAULT_THREAD_SLOTS, Math.floor(regionBytes / 64 / (SLOT_WORDS * 4)));
-}
 
 /**
  * Checks the shared-heap options of `new Heap` / `Heap.attach` (op) before
@@ -77,7 +70,7 @@ export function checkSharedOptions(op: string, threads: unknown, timeout: unknow
 		if (!Number.isInteger(threads) || (threads as number) < 0 || (threads as number) > MAX_THREAD_SLOTS) {
 			throw invalidOptions(op, `threads must be an integer in [0, ${MAX_THREAD_SLOTS}]`, threads);
 		}
-		if (regionBytes !== 0 && (threads as number) * SLOT_WORDS * 4 > regionBytes / 2) {
+		if (regionBytes !== 0 && (threads as number) * SLOT_BYTES > regionBytes / 2) {
 			throw invalidOptions(op, `a thread table of ${String(threads)} slots does not fit a region of ${regionBytes} bytes`, threads);
 		}
 	}
@@ -111,7 +104,7 @@ export class SharedState {
 	/** @internal Word index of the root LOCK. */
 	readonly lockW: number;
 	/** @internal GROWTHS as of this object's views. */
-	growthsSeen: number;
+	growthsSeen = 0;
 	readonly timeout: number;
 	/** @internal The owner tag this object's slot carries. */
 	readonly owner: number;
@@ -119,7 +112,6 @@ export class SharedState {
 	/** The options were checked by `checkSharedOptions` before the region was touched. */
 	constructor(heap: Heap, fresh: boolean, threads: number | undefined, timeout: number | undefined, owner: number | undefined) {
 		this.heap = heap;
-		this.i32 = new Int32Array(heap._buffer, 0, heap._buffer.byteLength >>> 2);
 		this.growthsW = heap._root + R_GROWTHS;
 		this.lockW = heap._root + R_LOCK;
 		this.timeout = timeout ?? DEFAULT_LOCK_TIMEOUT;
@@ -129,14 +121,12 @@ export class SharedState {
 			if (slots !== 0 && !makeThreadTable(heap, slots)) {
 				throw invalidOptions('Heap', `the region is too small for a thread table of ${slots} slots`, slots);
 			}
-			heap._slotWs = tableSlots(heap._m, heap._root);
 		}
-		// Making the table may have grown the region and so re-bound the heap's views.
-		this.rebind(heap._buffer);
-		const m = heap._m;
+		// After the table: making it (with _sync still null) may have grown the region and re-bound the views.
+		this.i32 = new Int32Array(heap._buffer, 0, heap._buffer.byteLength >>> 2);
 		this.slotWs = heap._slotWs;
 		this.slots = this.slotWs.length;
-		this.growthsSeen = rootGet(m, heap._root, R_GROWTHS);
+		this.seeGrowths();
 		this.claim();
 	}
 
@@ -160,10 +150,14 @@ export class SharedState {
 	 */
 	follow(): void {
 		if (this.heap._m[this.growthsW] !== this.growthsSeen) {
-			const heap = this.heap;
-			heap._refreshViews();
-			this.growthsSeen = heap._m[this.growthsW];
+			this.heap._refreshViews();
+			this.seeGrowths();
 		}
+	}
+
+	/** @internal Records the root's GROWTHS as seen (the views are current). */
+	seeGrowths(): void {
+		this.growthsSeen = this.heap._m[this.growthsW];
 	}
 
 	// ─── Locks ───────────────────────────────────────────────────────────
@@ -220,6 +214,16 @@ export class SharedState {
 		}
 	}
 
+	/** Runs `f` with this slot's lock held (taken and released here). */
+	private withSlot<T>(op: string, f: () => T): T {
+		this.lockSlot(op);
+		try {
+			return f();
+		} finally {
+			this.unlockSlot();
+		}
+	}
+
 	/**
 	 * @internal Runs `f` with the heap lock and every slot lock held. It
 	 * never waits for a slot lock while it holds the heap lock: when one is
@@ -255,14 +259,8 @@ export class SharedState {
 	/** `usableSize` for API function `op`, with a lock held (the bitmap may move while none is). */
 	usableSize(op: string, ptr: number): number {
 		const heap = this.heap;
-		if (this.slot >= 0) this.lockSlot(op);
-		else this.lockHeap(op);
-		try {
-			return usableOf(header(heap._m, heap._liveBlock(op, ptr)));
-		} finally {
-			if (this.slot >= 0) this.unlockSlot();
-			else this.unlockHeap();
-		}
+		const f = () => usableOf(header(heap._m, heap._liveBlock(op, ptr)));
+		return this.slot >= 0 ? this.withSlot(op, f) : this.withHeap(op, f);
 	}
 
 	// ─── Bits ────────────────────────────────────────────────────────────
@@ -334,27 +332,21 @@ export class SharedState {
 		const size = cacheClassSize(c);
 		// Called on a miss, so list c is empty: a whole batch (2 to 16 blocks).
 		const pieces = cacheBatch(c);
-		this.lockHeap('malloc');
-		try {
+		return this.withHeap('malloc', () => {
 			// A batch never grows the region; the block the caller needs may.
-			let ptr = heap._allocBlock(size * pieces, false);
+			const ptr = heap._allocBlock(size * pieces, false);
 			if (ptr === 0) {
 				// One block of the class; failing that, of the exact size (a
 				// malloc returns 0 only when no free block fits the request).
-				ptr = this.allocOrFlush(size);
-				return ptr !== 0 || need === size ? ptr : heap._allocBlock(need);
+				const one = this.allocOrFlush(size);
+				return one !== 0 || need === size ? one : heap._allocBlock(need);
 			}
-			this.lockSlot('malloc');
-			try {
-				foldSplits(this.heap, this.slotW);
+			this.withSlot('malloc', () => {
+				foldSplits(heap, this.slotW);
 				this.cut(blockOf(ptr), size, pieces);
-			} finally {
-				this.unlockSlot();
-			}
+			});
 			return ptr;
-		} finally {
-			this.unlockHeap();
-		}
+		});
 	}
 
 	/**
@@ -377,7 +369,7 @@ export class SharedState {
 			const b = block + i * size;
 			const bs = sizeOf(header(m, b));
 			if (bs <= CACHE_MAX_BLOCK) cachePush(m, this.slotW, cacheClassDown(bs), b, bs);
-			else heap._freeBlock(b);
+			else heap._freeClaimed(b);
 		}
 	}
 
@@ -426,7 +418,7 @@ export class SharedState {
 
 	/** free under the heap lock, to the free lists. */
 	private freeLocked(ptr: number): void {
-		this.withHeap('free', () => this.heap._freeBlock(this.claimLive('free', ptr)));
+		this.withHeap('free', () => this.heap._freeClaimed(this.claimLive('free', ptr)));
 	}
 
 	/**
@@ -456,12 +448,7 @@ export class SharedState {
 
 	/** With the heap lock held: returns half of this slot's list `c` to the heap. */
 	private trim(c: number): void {
-		this.lockSlot('free');
-		try {
-			trimList(this.heap, this.slotW, c);
-		} finally {
-			this.unlockSlot();
-		}
+		this.withSlot('free', () => trimList(this.heap, this.slotW, c));
 	}
 
 	/** realloc / grow / shrink of live block `ptr`. */
@@ -498,15 +485,7 @@ export class SharedState {
 				if (out !== 0) return out;
 			}
 		}
-		this.lockHeap(op);
-		let block: number;
-		try {
-			block = this.claimLive(op, ptr);
-		} catch (e) {
-			this.unlockHeap();
-			throw e;
-		}
-		return this.resizeLocked(block, ptr, size, align, keep);
+		return this.withHeap(op, () => this.resizeLocked(this.claimLive(op, ptr), ptr, size, align, keep));
 	}
 
 	/**
@@ -524,17 +503,15 @@ export class SharedState {
 		let freed: unknown = null;
 		this.lockSlot(op);
 		try {
-			try {
-				const block = this.claimLive(op, ptr);
-				if ((header(heap._m, block) | PREV_FREE) !== (h | PREV_FREE)) {
-					// Freed and handed out again by another thread meanwhile.
-					this.mark(ptr);
-					throw heap._pointerError(op, ptr);
-				}
-				over = this.cache(block, h);
-			} catch (e) {
-				freed = e;
+			const block = this.claimLive(op, ptr);
+			if ((header(heap._m, block) | PREV_FREE) !== (h | PREV_FREE)) {
+				// Freed and handed out again by another thread meanwhile.
+				this.mark(ptr);
+				throw heap._pointerError(op, ptr);
 			}
+			over = this.cache(block, h);
+		} catch (e) {
+			freed = e;
 		} finally {
 			this.unlockSlot();
 		}
@@ -568,21 +545,21 @@ export class SharedState {
 		return this.cache(tail, rest);
 	}
 
-	/** With the heap lock held (released here): resizes claimed block `block` and marks the result. */
+	/**
+	 * With the heap lock held: resizes claimed block `block` (payload `ptr`).
+	 * A block that moved was marked where it went; one that stayed, or
+	 * could not grow, is live again at `ptr`.
+	 */
 	private resizeLocked(block: number, ptr: number, size: number, align: number, keep: number): number {
 		const heap = this.heap;
+		let out = 0;
 		try {
-			let out = 0;
-			try {
-				out = resizeBlock(heap, block, size, align, keep);
-				if (out === 0 && this.flushIdle() !== 0) out = resizeBlock(heap, block, size, align, keep);
-			} finally {
-				this.mark(out !== 0 ? out : ptr);
-			}
-			return out;
+			out = resizeBlock(heap, block, size, align, keep);
+			if (out === 0 && this.flushIdle() !== 0) out = resizeBlock(heap, block, size, align, keep);
 		} finally {
-			this.unlockHeap();
+			if (out === 0 || out === ptr) this.mark(ptr);
 		}
+		return out;
 	}
 
 	/**
@@ -595,7 +572,7 @@ export class SharedState {
 		try {
 			return growRegion(this.heap, need);
 		} finally {
-			this.growthsSeen = rootGet(this.heap._m, this.heap._root, R_GROWTHS);
+			this.seeGrowths();
 			this.unlockSlots();
 		}
 	}
@@ -622,18 +599,8 @@ export class SharedState {
 
 	releaseThreadCache(): number {
 		if (this.slot < 0) return 0;
-		this.lockHeap('releaseThreadCache');
-		let n = 0;
-		try {
-			this.lockSlot('releaseThreadCache');
-			try {
-				n = drainSlot(this.heap, this.slotW);
-			} finally {
-				this.unlockSlot();
-			}
-		} finally {
-			this.unlockHeap();
-		}
+		const op = 'releaseThreadCache';
+		const n = this.withHeap(op, () => this.withSlot(op, () => drainSlot(this.heap, this.slotW)));
 		// Given back with no lock held, so no lock is ever held in a free slot's name.
 		releaseSlot(this.i32, this.slotW);
 		this.slot = -1;
@@ -660,7 +627,7 @@ export class SharedState {
 	refresh(): void {
 		this.withHeap('refresh', () => {
 			this.heap._refreshViews();
-			this.growthsSeen = this.heap._m[this.growthsW];
+			this.seeGrowths();
 		});
 	}
 }

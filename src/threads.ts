@@ -15,7 +15,7 @@
 import { sizeOf, header } from './block.js';
 import * as layout from './layout.js';
 // Module-local copies, so that optimised code has them as constants (layout.ts, "Constants in hot code").
-const { CACHE_CLASSES, CACHE_MAX_BLOCK, CACHE_NEXT, MIN_BLOCK, S_CACHED_BLOCKS, S_CACHED_BYTES, S_HEADS, S_OWNER, S_SPLITS, S_STATE, SLOT_WORDS, cacheClassDown } = layout;
+const { CACHE_CLASSES, CACHE_MAX_BLOCK, CACHE_NEXT, MIN_BLOCK, S_CACHED_BLOCKS, S_CACHED_BYTES, S_HEADS, S_OWNER, S_SPLITS, S_STATE, SLOT_WORDS, cacheClassDown, cacheLimit } = layout;
 
 /** Word index of slot `s` of the table whose first word is `table`. */
 export function slotWord(table: number, s: number): number {
@@ -136,6 +136,22 @@ export function cutLists(m: Uint32Array, w: number, lo: number, hi: number, kept
 	}
 	m[w + S_CACHED_BYTES] = bytes;
 	m[w + S_CACHED_BLOCKS] = blocks;
+}
+
+/**
+ * Whether list `c` of slot `w` holds `block`, looking at no more than
+ * min(COUNT, 4 × cacheLimit) entries and stopping at a link outside
+ * `[lo, hi)` (another thread may be changing the list: the answer may then
+ * be wrong, but the walk always ends).
+ */
+export function listHolds(m: Uint32Array, w: number, c: number, block: number, lo: number, hi: number): boolean {
+	let b = m[w + S_HEADS + 2 * c];
+	for (let n = Math.min(cacheCount(m, w, c), 4 * cacheLimit(c)); b !== 0 && n > 0; n--) {
+		if (b === block) return true;
+		if (b < lo || b >= hi) return false;
+		b = m[(b + CACHE_NEXT) >>> 2];
+	}
+	return false;
 }
 
 /** Counts one block split off without the heap lock in slot `w`. */
