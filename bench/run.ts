@@ -16,11 +16,11 @@
  * charts in --out (default bench/results/).
  */
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
-import { createReadStream, existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { closeSync, createReadStream, existsSync, mkdirSync, openSync, readFileSync, readSync, readdirSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { gitCommit, log, parseCli, rotation } from './lib/cli.js';
+import { log, parseCli, rotation, runMeta } from './lib/cli.js';
 import { createGunzip } from 'node:zlib';
 import { AS_FLAGS, asVersion, compileAs } from './lib/as.js';
 import { type Job, type Measurement, RESULT_PREFIX } from './lib/jobs.js';
@@ -211,7 +211,13 @@ function runJsOnce(job: Job): Promise<Measurement> {
 
 function runNative(path: string, noMmap: boolean): Promise<Measurement> {
 	const bin = nativeBin as string;
-	const head = readFileSync(path).subarray(0, 2);
+	const head = Buffer.alloc(2);
+	const fd = openSync(path, 'r');
+	try {
+		readSync(fd, head, 0, 2, 0);
+	} finally {
+		closeSync(fd);
+	}
 	const raw = createReadStream(path);
 	const text = head[0] === 0x1f && head[1] === 0x8b ? raw.pipe(createGunzip()) : raw;
 	return runChild(bin, noMmap ? ['--no-mmap'] : [], text, (out) => {
@@ -272,20 +278,10 @@ async function measureItem<P extends Peer>(
 // ─── The workloads ──────────────────────────────────────────────────────
 
 const started = performance.now();
+// Spelled out so that results.json keeps its key order (memoryGiB and versions sit between the shared fields).
+const { date, node, v8, cpu, cores, platform, loadavgStart, heapfitCommit, command } = runMeta('node --import tsx bench/run.ts');
 const results: Results = {
-	meta: {
-		date: new Date().toISOString(),
-		node: process.version,
-		v8: process.versions.v8,
-		cpu: os.cpus()[0]?.model ?? 'unknown',
-		cores: os.cpus().length,
-		memoryGiB: Math.round(os.totalmem() / 2 ** 30),
-		platform: `${os.platform()} ${os.release()} ${os.arch()}`,
-		loadavgStart: os.loadavg(),
-		heapfitCommit: gitCommit(REPO),
-		versions: versions(),
-		command: `node --import tsx bench/run.ts ${process.argv.slice(2).join(' ')}`.trim(),
-	},
+	meta: { date, node, v8, cpu, cores, memoryGiB: Math.round(os.totalmem() / 2 ** 30), platform, loadavgStart, heapfitCommit, versions: versions(), command },
 	options: {
 		runs,
 		timeout: timeoutS,

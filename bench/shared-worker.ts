@@ -1,8 +1,8 @@
 /**
  * shared-worker.ts: one worker thread of the multi-worker throughput
- * benchmark (shared.ts), which starts it through a small bootstrap that
- * registers tsx in the worker (see BOOT there), with a `SharedWorkerJob` as
- * workerData. It opens its heap (attaches to the
+ * benchmark (shared.ts), which starts it through scripts/ts-worker.mjs
+ * (registers tsx in the worker, then imports this module), with a
+ * `SharedWorkerJob` as workerData. It opens its heap (attaches to the
  * shared one, or makes its own unshared one), draws its whole op sequence
  * from its seed, fills its live set, runs an untimed warm-up, posts
  * 'ready' and sleeps on the barrier word until the driver releases every
@@ -17,6 +17,7 @@
 import { isMainThread, parentPort, workerData } from 'node:worker_threads';
 import { Heap } from '../src/index.js';
 import { Rng, pick } from './lib/rng.js';
+import { warmupRanges } from './lib/workloads.js';
 
 /** What the driver asks one worker to do. */
 export interface SharedWorkerJob {
@@ -76,9 +77,6 @@ const OP_MALLOC = 0;
 const OP_FREE = 1;
 const OP_REALLOC = 2;
 const OP_CALLOC = 3;
-
-/** The warm-up is split into this many calls so that the timed function itself is optimised. */
-const WARMUP_CALLS = 8;
 
 function drawSize(rng: Rng): number {
 	return rng.below(100) < SIZES.smallPct ? rng.int(SIZES.smallMin, SIZES.smallMax + 1) : rng.int(SIZES.largeMin, SIZES.largeMax + 1);
@@ -202,9 +200,8 @@ function main(job: SharedWorkerJob): SharedWorkerResult {
 		live.tag[i] = 1;
 	}
 	live.n = job.live;
-	for (let c = 0; c < WARMUP_CALLS; c++) {
-		runOps(heap, u8, ops, live, Math.floor((job.warmupOps * c) / WARMUP_CALLS), Math.floor((job.warmupOps * (c + 1)) / WARMUP_CALLS));
-	}
+	// Warm-up in several calls, so that runOps itself is optimised.
+	for (const [from, to] of warmupRanges(job.warmupOps)) runOps(heap, u8, ops, live, from, to);
 	const warmCorrupt = live.corrupt;
 	live.corrupt = 0;
 

@@ -31,7 +31,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { gitCommit, log, parseCli, rotation } from './lib/cli.js';
+import { log, parseCli, rotation, runMeta } from './lib/cli.js';
 import { table } from './lib/report.js';
 import { Worker } from 'node:worker_threads';
 import { Heap } from '../src/index.js';
@@ -239,20 +239,9 @@ function sound(r: Run): boolean {
 // ─── The rounds ─────────────────────────────────────────────────────────
 
 const started = performance.now();
-const cpus = os.cpus();
-const meta = {
-	date: new Date().toISOString(),
-	node: process.version,
-	v8: process.versions.v8,
-	cpu: cpus[0]?.model ?? 'unknown',
-	cores: cpus.length,
-	platform: `${os.platform()} ${os.release()} ${os.arch()}`,
-	loadavgStart: os.loadavg(),
-	loadavgEnd: [] as number[],
-	heapfitCommit: gitCommit(REPO),
-	command: `node --import tsx bench/shared.ts ${process.argv.slice(2).join(' ')}`.trim(),
-	durationS: 0,
-};
+// Spelled out so that shared.json keeps its key order (loadavgEnd sits between the shared fields).
+const { date, node, v8, cpu, cores, platform, loadavgStart, heapfitCommit, command } = runMeta('node --import tsx bench/shared.ts');
+const meta = { date, node, v8, cpu, cores, platform, loadavgStart, loadavgEnd: [] as number[], heapfitCommit, command, durationS: 0 };
 const options = { rounds, maxOther, retries, ops, warmupOps, live, seed, arenaMiB: arenaBytes / MiB, threads, configs, liveBand: LIVE_BAND, mix: MIX, sizes: SIZES };
 
 const runs: Run[] = [];

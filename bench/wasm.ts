@@ -34,28 +34,28 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { parseArgs } from 'node:util';
 import { startProgram } from '../examples/wasm-c/program.js';
 import type { WasmImports } from '../src/wasm.js';
+import { parseCli, rotation } from './lib/cli.js';
 
 const BENCH = dirname(fileURLToPath(import.meta.url));
 const REPO = resolve(BENCH, '..');
 const OUT = join(BENCH, '.cache', 'wasm-c');
 
-const { values: opt } = parseArgs({
-	options: {
-		runs: { type: 'string', default: '7' },
-		scale: { type: 'string', default: '10' },
-		'heap-mib': { type: 'string', default: '256' },
-		out: { type: 'string', default: join(BENCH, 'results', 'wasm.md') },
-	},
-});
+const OPTIONS = {
+	runs: { type: 'string', default: '7', description: 'timed rounds; each runs all four variants once' },
+	scale: { type: 'string', default: '10', description: "the program's run(scale) argument" },
+	'heap-mib': { type: 'string', default: '256', description: 'MiB of heap above the module in the fixed set-up' },
+	out: { type: 'string', default: join(BENCH, 'results', 'wasm.md'), description: 'markdown report file' },
+	help: { type: 'boolean', default: false, description: 'print this help' },
+} as const;
+
+const { opt, fail } = parseCli('node --import tsx bench/wasm.ts [options]', OPTIONS, false);
 const runs = Number(opt.runs);
 const scale = Number(opt.scale);
 const heapBytes = Number(opt['heap-mib']) * 2 ** 20;
-if (![runs, scale, heapBytes].every((n) => Number.isInteger(n) && n > 0)) {
-	console.error('usage: bench/wasm.ts [--runs N] [--scale N] [--heap-mib N] [--out file.md]');
-	process.exit(2);
+for (const [name, n] of [['runs', runs], ['scale', scale], ['heap-mib', heapBytes]] as const) {
+	if (!(Number.isInteger(n) && n > 0)) fail(`--${name}: expected a positive ${name === 'heap-mib' ? 'number of MiB' : 'integer'}, got ${JSON.stringify(opt[name])}`);
 }
 
 const build = spawnSync(join(REPO, 'examples/wasm-c/build.sh'), [OUT], { encoding: 'utf8' });
@@ -133,11 +133,10 @@ const loadStart = os.loadavg()[0];
 const times: Record<string, number[]> = {};
 const memory: Record<string, number> = {};
 const nativeMs: number[] = [];
+// Every round runs all four; the order rotates so that none always goes first.
+const order = MODES.flatMap((mode) => NAMES.map((name) => [name, mode] as const));
 for (let r = 0; r < runs; r++) {
-	// Every round runs all four; the order rotates so that none always goes first.
-	const order = MODES.flatMap((mode) => NAMES.map((name) => [name, mode] as const));
-	for (let i = 0; i < order.length; i++) {
-		const [name, mode] = order[(i + r) % order.length];
+	for (const [name, mode] of rotation(order, r)) {
 		const o = once(name, mode);
 		(times[key(name, mode)] ??= []).push(o.ms);
 		memory[key(name, mode)] = o.memoryBytes;

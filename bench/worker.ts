@@ -60,17 +60,10 @@ async function run(job: Job): Promise<Measurement> {
 			if (bt.check) m.checkViolations = bt.check();
 			return m;
 		}
-		case 'random': {
-			const bt = makeTarget(job.peer, job.arenaBytes, job.wasm, false);
-			const r = randomActions(bt.target, job);
-			const m: Measurement = { status: r.failures > 0 ? 'failed' : 'ok', ...r, arenaBytes: bt.arenaBytes };
-			if (r.failures > 0) m.note = `${r.failures} allocations failed`;
-			if (bt.check) m.checkViolations = bt.check();
-			return m;
-		}
+		case 'random':
 		case 'pairs': {
 			const bt = makeTarget(job.peer, job.arenaBytes, job.wasm, false);
-			const r = freeMallocPairs(bt.target, job);
+			const r = job.workload === 'random' ? randomActions(bt.target, job) : freeMallocPairs(bt.target, job);
 			const m: Measurement = { status: r.failures > 0 ? 'failed' : 'ok', ...r, arenaBytes: bt.arenaBytes };
 			if (r.failures > 0) m.note = `${r.failures} allocations failed`;
 			if (bt.check) m.checkViolations = bt.check();

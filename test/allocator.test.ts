@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { AllocError, Heap, HeapError, Layout } from '../src/index.js';
 import type { Allocator } from '../src/index.js';
-import { throwsCode } from './support/errors.js';
+import { caught, throwsCode } from './support/errors.js';
 import { assertStamp, regionBytes, stamp } from './support/bytes.js';
 
 const isFree = (heap: Heap, ptr: number) => [...heap.blocks()].find((b) => b.ptr === ptr)?.free;
@@ -15,12 +15,7 @@ const isFree = (heap: Heap, ptr: number) => [...heap.blocks()].find((b) => b.ptr
 /** Asserts `fn` throws AllocError and leaves the region byte-identical. */
 function allocErrorUnchanged(heap: Heap, fn: () => unknown, op: string, size: number, align: number): void {
 	const snap = regionBytes(heap);
-	let err: unknown;
-	try {
-		fn();
-	} catch (e) {
-		err = e;
-	}
+	const err = caught(fn);
 	assert.ok(err instanceof AllocError, `expected AllocError, got ${String(err)}`);
 	assert.equal(err.name, 'AllocError');
 	assert.equal(err.op, op);

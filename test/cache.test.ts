@@ -20,6 +20,7 @@ import { throwsCode } from './support/errors.js';
 import { POINTER_OPS } from './support/pointer-ops.js';
 import { assertBytesUnchanged, assertStamp, snapshot, stamp } from './support/bytes.js';
 import { mulberry32 } from './support/rng.js';
+import { fromWalk } from './support/stats.js';
 
 const KiB = 1024;
 const TABLE_BLOCK = L.blockSizeFor(L.SLOT_WORDS * 4);
@@ -35,22 +36,19 @@ const classOf = (ptr: number, heap: Heap) => L.cacheClassDown(blockSize(heap, pt
  */
 function audit(heap: Heap): HeapStats {
 	const s = heap.stats();
-	const w = { usedBytes: 0, liveBlocks: 0, freeBytes: 0, freeBlocks: 0, cachedBytes: 0, cachedBlocks: 0 };
 	for (const b of heap.blocks()) {
 		assert.ok(Number(b.free) + Number(b.internal) + Number(b.cached) <= 1, `block ${b.block} has two kinds`);
-		if (b.free) {
-			w.freeBytes += b.size;
-			w.freeBlocks++;
-		} else if (b.cached) {
-			w.cachedBytes += b.size;
-			w.cachedBlocks++;
-		} else if (!b.internal) {
-			w.usedBytes += b.size - L.HEADER_BYTES;
-			w.liveBlocks++;
-		}
 	}
-	const { usedBytes, liveBlocks, freeBytes, freeBlocks, cachedBytes, cachedBlocks } = s;
-	assert.deepEqual({ usedBytes, liveBlocks, freeBytes, freeBlocks, cachedBytes, cachedBlocks }, w, 'stats() agrees with blocks()');
+	const w = fromWalk(heap);
+	const counts = (x: HeapStats | typeof w) => ({
+		usedBytes: x.usedBytes,
+		liveBlocks: x.liveBlocks,
+		freeBytes: x.freeBytes,
+		freeBlocks: x.freeBlocks,
+		cachedBytes: x.cachedBytes,
+		cachedBlocks: x.cachedBlocks,
+	});
+	assert.deepEqual(counts(s), counts(w), 'stats() agrees with blocks()');
 	assert.equal(s.regionBytes, s.usedBytes + s.freeBytes + s.overheadBytes + s.cachedBytes, 'the stats identity');
 	assert.deepEqual(heap.check(), []);
 	return s;

@@ -11,6 +11,7 @@ import { countMarked, granuleOf, isMarked, mark, unmark } from '../src/bitmap.js
 import { EXACT_LIST_SCAN, findFree, firstNonEmpty, insertFree, listHead, removeFree } from '../src/freelist.js';
 import { layout as L } from '../src/index.js';
 import { LIST_COUNT, mappingInsert } from '../src/sizeclass.js';
+import { lcgBelow } from './support/rng.js';
 
 /** Root at word ROOT (not 0, so a table written at the wrong base shows). */
 const ROOT = 6;
@@ -138,11 +139,7 @@ describe('insertFree / removeFree', () => {
 
 	test('random inserts and removes keep every list and bitmap consistent', () => {
 		const { m, block } = mem();
-		let seed = 7;
-		const rand = (n: number) => {
-			seed = (Math.imul(seed, 1103515245) + 12345) >>> 0;
-			return (seed >>> 8) % n;
-		};
+		const rand = lcgBelow(7);
 		const sizes = [16, 24, 96, 256, 264, 520, 4096, 70000];
 		const live: [number, number][] = [];
 		for (let i = 0; i < 200; i++) {

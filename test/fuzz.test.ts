@@ -16,28 +16,20 @@
  * closes the file.
  */
 import assert from 'node:assert/strict';
-import { Buffer } from 'node:buffer';
 import { describe, test } from 'node:test';
 import fc from 'fast-check';
 import { Heap, layout } from '../src/index.js';
-import { mulberry32, patternBytes } from './support/rng.js';
+import { mulberry32 } from './support/rng.js';
+import { mostUsable, patternStamps, STAMP_SPAN } from './support/model.js';
 
 const { blockSizeFor, MIN_BLOCK, HEADER_BYTES, TABLES_BYTES } = layout;
 
 // ─── Stamps ─────────────────────────────────────────────────────────────
 
 const MAX_REGION = 1024 * 1024 + 64 * 1024;
-const STAMP_SPAN = 4096;
-/** Pseudo-random bytes; a block with stamp s holds PATTERN[s, s + size). */
-const PATTERN = patternBytes(MAX_REGION + STAMP_SPAN, 0x2545f491);
+/** A block with stamp s holds the pattern's bytes [s, s + size). */
+const { fill: stampBlock, intact: stampIntact } = patternStamps(MAX_REGION, 0x2545f491);
 const CANARY = 0xa5;
-
-function stampBlock(buf: ArrayBufferLike, ptr: number, n: number, stamp: number): void {
-	new Uint8Array(buf, ptr, n).set(PATTERN.subarray(stamp, stamp + n));
-}
-function stampIntact(buf: ArrayBufferLike, ptr: number, n: number, stamp: number): boolean {
-	return n === 0 || Buffer.from(buf as ArrayBuffer, ptr, n).equals(Buffer.from(PATTERN.buffer, stamp, n));
-}
 
 // ─── Programs ─────────────────────────────────────────────────────────────
 
@@ -102,7 +94,7 @@ interface Config {
 type Reopen = 'same' | 'copy';
 /** Thread slots of the shared configurations: the caches are exercised too. */
 const THREADS = 2;
-const { SLOT_WORDS, CACHE_CLASSES, CACHE_MAX_BLOCK, cacheClassSize, cacheClassUp } = layout;
+const { SLOT_WORDS } = layout;
 
 /** Region length for `blocks` bytes of blocks; never a multiple of 8, so the end is rounded. */
 function regionLength(blocks: number): number {
@@ -206,9 +198,7 @@ class Runner {
 		// At most one unsplittable remainder (< MIN_BLOCK) and an align trailer beyond the rounded size.
 		// A heap with a cache serves a cached size from its cache class, whose
 		// list holds blocks up to the next class's size (layout.ts).
-		const need = blockSizeFor(e.size);
-		const up = need <= CACHE_MAX_BLOCK ? cacheClassUp(need) : -1;
-		const most = !this.cfg.cache || up < 0 ? need : up + 1 < CACHE_CLASSES ? cacheClassSize(up + 1) - 8 : CACHE_MAX_BLOCK;
+		const most = mostUsable(e.size, this.cfg.cache);
 		assert.ok(usable <= most + 8, `${what}: usableSize ${usable} wastes too much for ${e.size}`);
 		const lo = ptr - HEADER_BYTES;
 		const hi = ptr + usable;

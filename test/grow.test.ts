@@ -4,6 +4,7 @@ import { describe, test } from 'node:test';
 import fc from 'fast-check';
 import { Heap, HeapError, type HeapOptions } from '../src/index.js';
 import { growableShared, resizable } from './support/buffers.js';
+import { lcg } from './support/rng.js';
 
 type Kind = 'memory' | 'resizable' | 'growable-shared';
 function makeOptions(kind: Kind, initial = 65536, max = 1 << 27): HeapOptions & { memory?: WebAssembly.Memory } {
@@ -12,15 +13,6 @@ function makeOptions(kind: Kind, initial = 65536, max = 1 << 27): HeapOptions & 
 	}
 	if (kind === 'resizable') return { buffer: resizable(initial, max), grow: true };
 	return { buffer: growableShared(initial, max), grow: true };
-}
-
-/** A small deterministic generator. */
-function lcg(seed: number) {
-	let s = seed >>> 0;
-	return () => {
-		s = (Math.imul(s, 1103515245) + 12345) >>> 0;
-		return s;
-	};
 }
 
 for (const kind of ['memory', 'resizable', 'growable-shared'] as Kind[]) {

@@ -8,6 +8,7 @@ import { describe, test } from 'node:test';
 import { Heap, HeapError, layout as L } from '../src/index.js';
 import type { BlockInfo } from '../src/index.js';
 import { assertStamp, regionBytes, stamp } from './support/bytes.js';
+import { lcgBelow } from './support/rng.js';
 
 const MAX_PAYLOAD = L.MAX_BLOCK - L.HEADER_BYTES;
 
@@ -593,11 +594,7 @@ describe('whole-heap behaviour', () => {
 	test('the whole region is allocatable again after freeing everything', () => {
 		const heap = fresh(1 << 16);
 		const { largestAllocatable, freeBytes } = heap.stats();
-		let seed = 1;
-		const rand = (n: number) => {
-			seed = (Math.imul(seed, 1103515245) + 12345) >>> 0;
-			return (seed >>> 8) % n;
-		};
+		const rand = lcgBelow(1);
 		const live: number[] = [];
 		for (let i = 0; i < 2000; i++) {
 			const r = rand(10);

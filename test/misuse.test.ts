@@ -11,7 +11,7 @@ import { Heap, HeapError, Layout } from '../src/index.js';
 import type { HeapErrorCode, PointerReason } from '../src/index.js';
 import { caught } from './support/errors.js';
 import { POINTER_OPS } from './support/pointer-ops.js';
-import { stampByte } from './support/bytes.js';
+import { assertBytesUnchanged, assertStamp, regionBytes, snapshot, stamp } from './support/bytes.js';
 
 const OFFSET = 4096;
 const LENGTH = 1 << 15;
@@ -27,7 +27,7 @@ function fixture(debug: 0 | 2) {
 	const p = Array.from({ length: 6 }, () => heap.malloc(60));
 	const live = new Map<number, number>(); // ptr → seed
 	p.forEach((ptr, i) => {
-		for (let k = 0; k < 60; k++) heap._u8[ptr + k] = stampByte(i + 1, k);
+		stamp(heap, ptr, i + 1, 60);
 		live.set(ptr, i + 1);
 	});
 	const release = (...idx: number[]) => {
@@ -40,25 +40,17 @@ function fixture(debug: 0 | 2) {
 }
 type Fx = ReturnType<typeof fixture>;
 
-/** Whole-buffer and region snapshots, stats and live stamps, compared after the bad call. */
+/** A whole-buffer snapshot (the region and the bytes around it), stats and live stamps, compared after the bad call. */
 function assertUnchanged(fx: Fx, bad: () => unknown): unknown {
 	const { heap } = fx;
-	const region = new Uint8Array(heap.buffer, heap.regionStart, heap.regionEnd - heap.regionStart).slice();
-	const whole = new Uint8Array(heap.buffer).slice();
+	const whole = snapshot(heap);
 	const stats = heap.stats();
 	const err = caught(bad);
-	const after = new Uint8Array(heap.buffer, heap.regionStart, heap.regionEnd - heap.regionStart);
-	if (Buffer.compare(region, after) !== 0) {
-		const i = region.findIndex((x, k) => x !== after[k]);
-		assert.fail(`the region changed: byte ${heap.regionStart + i} was ${region[i]}, is ${after[i]}`);
-	}
-	assert.equal(Buffer.compare(whole, new Uint8Array(heap.buffer)), 0, 'bytes outside the region changed');
+	assertBytesUnchanged(heap, whole, `the bad call changed the buffer (region [${heap.regionStart}, ${heap.regionEnd}))`);
 	assert.deepEqual(heap.check(), []);
 	assert.deepEqual(heap.stats(), stats);
 	for (const [ptr, seed] of fx.live) {
-		for (let k = 0; k < 60; k++) {
-			if (heap._u8[ptr + k] !== stampByte(seed, k)) assert.fail(`live block ${ptr} byte ${k} changed`);
-		}
+		assertStamp(heap, ptr, seed, 60);
 		assert.equal(heap.usableSize(ptr), 60, `block ${ptr} is still live`);
 	}
 	return err;
@@ -228,10 +220,10 @@ test('a live pointer handed to a heap that shares the buffer but not the region 
 	const fx = fixture(0);
 	const other = new Heap({ buffer: fx.buffer, offset: OFFSET + LENGTH, length: 20_000 });
 	const q = other.malloc(60);
-	const otherSnap = new Uint8Array(other.buffer, other.regionStart, other.regionEnd - other.regionStart).slice();
+	const otherSnap = regionBytes(other);
 	rejects(fx, () => fx.heap.free(q), 'INVALID_POINTER', 'out-of-range');
 	assert.throws(() => other.free(fx.p[1]), { code: 'INVALID_POINTER', reason: 'out-of-range' });
-	assert.deepEqual(new Uint8Array(other.buffer, other.regionStart, other.regionEnd - other.regionStart), otherSnap);
+	assert.deepEqual(regionBytes(other), otherSnap);
 	assert.deepEqual(other.check(), []);
 });
 

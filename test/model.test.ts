@@ -22,46 +22,20 @@ import { Buffer } from 'node:buffer';
 import { describe, test } from 'node:test';
 import fc from 'fast-check';
 import { AllocError, Heap, Layout, layout } from '../src/index.js';
-import { patternBytes } from './support/rng.js';
+import { alignedNeed, hasLive, mostUsable, nextStamp, patternStamps, pick } from './support/model.js';
 
-const { blockSizeFor, MIN_BLOCK, HEADER_BYTES, CACHE_CLASSES, CACHE_MAX_BLOCK, cacheClassSize, cacheClassUp } = layout;
-
-/** The largest block size `heap` may serve a request of `size` bytes from (before an align trailer or remainder). */
-function mostUsable(heap: Heap, size: number): number {
-	const need = blockSizeFor(size);
-	if (heap._cacheW === 0 || need > CACHE_MAX_BLOCK) return need;
-	const up = cacheClassUp(need);
-	return up + 1 < CACHE_CLASSES ? cacheClassSize(up + 1) - 8 : CACHE_MAX_BLOCK;
-}
+const { blockSizeFor, MIN_BLOCK, HEADER_BYTES } = layout;
 
 // ─── Stamps ─────────────────────────────────────────────────────────────
 
 /** Largest heap the model uses. */
 const MAX_HEAP = 64 * 1024;
-/** Distinct stamp offsets into PATTERN. */
-const STAMP_SPAN = 4096;
-/** Pseudo-random bytes; a block with stamp s holds PATTERN[s, s + size). */
-const PATTERN = patternBytes(MAX_HEAP + STAMP_SPAN, 0x9e3779b9);
+/** A block with stamp s holds the pattern's bytes [s, s + size). */
+const { stamp: stampBlock, assertStamp } = patternStamps(MAX_HEAP, 0x9e3779b9);
 const ZEROS = new Uint8Array(MAX_HEAP);
 
 function bytesAt(heap: Heap, ptr: number, n: number): Buffer {
 	return Buffer.from(heap.buffer as ArrayBuffer, ptr, n);
-}
-function stampBlock(heap: Heap, ptr: number, n: number, stamp: number): void {
-	new Uint8Array(heap.buffer, ptr, n).set(PATTERN.subarray(stamp, stamp + n));
-}
-/** First index where `[ptr, ptr+n)` differs from stamp `stamp`, or −1. */
-function stampMismatch(heap: Heap, ptr: number, n: number, stamp: number): number {
-	if (n === 0) return -1;
-	const got = bytesAt(heap, ptr, n);
-	const want = Buffer.from(PATTERN.buffer, stamp, n);
-	if (got.equals(want)) return -1;
-	for (let i = 0; i < n; i++) if (got[i] !== want[i]) return i;
-	return -1;
-}
-function assertStamp(heap: Heap, ptr: number, n: number, stamp: number, what: string): void {
-	const i = stampMismatch(heap, ptr, n, stamp);
-	assert.equal(i, -1, `${what}: block ${ptr} byte ${i} of ${n} lost its contents`);
 }
 function assertZero(heap: Heap, ptr: number, from: number, to: number, what: string): void {
 	if (to <= from) return;
@@ -78,7 +52,7 @@ interface Entry {
 	align: number;
 	/** Alignment a moving `realloc` must keep (> 8 only for ALIGNED blocks). */
 	keepAlign: number;
-	/** Offset into PATTERN. */
+	/** Offset into the stamp pattern. */
 	stamp: number;
 }
 interface Model {
@@ -90,18 +64,6 @@ interface Model {
 interface Real {
 	heap: Heap;
 }
-
-function nextStamp(m: Model): number {
-	m.stamps++;
-	return (m.stamps * 613) % STAMP_SPAN;
-}
-/** The live block at position `idx` (mod count) in address order. */
-function pick(m: Readonly<Model>, idx: number): [number, Entry] {
-	const keys = [...m.live.keys()].sort((a, b) => a - b);
-	const ptr = keys[idx % keys.length];
-	return [ptr, m.live.get(ptr) as Entry];
-}
-const hasLive = (m: Readonly<Model>) => m.live.size > 0;
 
 /** Records a fresh block: checks it is new (and zero if asked), then stamps it. */
 function adopt(m: Model, r: Real, ptr: number, e: Omit<Entry, 'stamp'>, zeroed: boolean, what: string): void {
@@ -142,10 +104,6 @@ function orAllocError(f: () => number): number | null {
 function assertOomLegal(largestBefore: number, need: number, what: string): void {
 	assert.ok(largestBefore < need, `${what} failed although a free block of ${largestBefore} ≥ ${need} bytes existed`);
 }
-/** For align > 8 the heap may ask for up to need + align + 16; allow twice that slack. */
-function alignedNeed(size: number, align: number): number {
-	return align <= 8 ? blockSizeFor(size) : blockSizeFor(size) + 2 * align + MIN_BLOCK;
-}
 
 /** Every invariant between the shadow and the heap. */
 function verify(m: Model, r: Real): void {
@@ -165,7 +123,7 @@ function verify(m: Model, r: Real): void {
 		assert.ok(usable >= e.size, `usableSize(${ptr}) = ${usable} < ${e.size}`);
 		// At most one unsplittable remainder (< MIN_BLOCK) and an align trailer beyond the rounded size;
 		// a block from the small-block cache may be up to its class's largest size (layout.ts).
-		assert.ok(usable <= mostUsable(heap, e.size) + 8, `usableSize(${ptr}) = ${usable} wastes too much for ${e.size}`);
+		assert.ok(usable <= mostUsable(e.size, heap._cacheW !== 0) + 8, `usableSize(${ptr}) = ${usable} wastes too much for ${e.size}`);
 		assert.ok(ptr - HEADER_BYTES >= prevEnd, `block at ${ptr} overlaps the previous block's usable bytes`);
 		prevEnd = ptr + usable;
 		assert.ok(prevEnd <= heap.regionEnd, `usable bytes of ${ptr} pass the region end`);

@@ -17,17 +17,17 @@
  * value (slot + 1) << 1 into the lock word, as sync.ts would have.
  */
 import assert from 'node:assert/strict';
-import { Buffer } from 'node:buffer';
 import { describe, test } from 'node:test';
 import fc from 'fast-check';
 import { AllocError, Heap, HeapError, Layout, layout } from '../src/index.js';
 import type { BlockInfo, HeapErrorCode, HeapStats } from '../src/index.js';
 import { caught, throwsCode } from './support/errors.js';
 import { POINTER_OPS } from './support/pointer-ops.js';
-import { mulberry32, patternBytes } from './support/rng.js';
+import { mulberry32 } from './support/rng.js';
 import { growableShared } from './support/buffers.js';
 import { heapLockWord, holdLock, slotLockWord, slotWord } from './support/locks.js';
 import { assertBytesUnchanged, snapshot } from './support/bytes.js';
+import { alignedNeed, hasLive, nextStamp, patternStamps, pick, STAMP_SPAN } from './support/model.js';
 
 const {
 	ALIGNED,
@@ -42,7 +42,6 @@ const {
 	CACHE_MAX_BLOCK,
 	DEFAULT_THREAD_SLOTS,
 	HEADER_BYTES,
-	MIN_BLOCK,
 	R_FREE_BLOCKS,
 	R_FREE_BYTES,
 	R_LIVE_BLOCKS,
@@ -60,20 +59,8 @@ const KiB = 1024;
 
 // ─── Helpers ────────────────────────────────────────────────────────────
 
-/** Pseudo-random bytes; a block with stamp s holds PATTERN[s, s + size). */
-const STAMP_SPAN = 4096;
-const PATTERN = patternBytes(256 * KiB + STAMP_SPAN, 0x5eed_cafe);
-
-function stamp(heap: Heap, ptr: number, n: number, s: number): void {
-	new Uint8Array(heap.buffer, ptr, n).set(PATTERN.subarray(s, s + n));
-}
-function assertStamp(heap: Heap, ptr: number, n: number, s: number, what: string): void {
-	if (n === 0) return;
-	const got = Buffer.from(heap.buffer as ArrayBuffer, ptr, n);
-	if (got.equals(Buffer.from(PATTERN.buffer, s, n))) return;
-	const i = got.findIndex((x, k) => x !== PATTERN[s + k]);
-	assert.fail(`${what}: block ${ptr} byte ${i} of ${n} lost its contents`);
-}
+/** A block with stamp s holds the pattern's bytes [s, s + size). */
+const { stamp, assertStamp } = patternStamps(256 * KiB, 0x5eed_cafe);
 function assertZero(heap: Heap, ptr: number, from: number, to: number, what: string): void {
 	for (let i = from; i < to; i++) if (heap._u8[ptr + i] !== 0) assert.fail(`${what}: byte ${i} of block ${ptr} is not zero`);
 }
@@ -605,12 +592,7 @@ describe('thread caches', () => {
 			['B.free', () => B.free(victim)],
 			['deallocate', () => A.deallocate(victim, new Layout(8))],
 		] as const) {
-			let err: unknown;
-			try {
-				f();
-			} catch (e) {
-				err = e;
-			}
+			const err = caught(f);
 			// A cached block's bit is clear: not a live block. It is found in B's cache list, so the error names a double free.
 			assert.ok(err instanceof HeapError && err.code === 'DOUBLE_FREE', `${name}: ${String(err)}`);
 			assertBytesUnchanged(A, before, name);
@@ -936,17 +918,6 @@ interface Real {
 }
 type Cmd = fc.Command<Model, Real>;
 
-function nextStamp(m: Model): number {
-	m.stamps++;
-	return (m.stamps * 613) % STAMP_SPAN;
-}
-function pick(m: Model, idx: number): [number, Entry] {
-	const keys = [...m.live.keys()].sort((a, b) => a - b);
-	const ptr = keys[idx % keys.length];
-	return [ptr, m.live.get(ptr) as Entry];
-}
-const hasLive = (m: Readonly<Model>) => m.live.size > 0;
-
 function adopt(m: Model, heap: Heap, ptr: number, size: number, align: number, zeroed: boolean, what: string): void {
 	assert.ok(Number.isInteger(ptr) && ptr > 0, `${what} returned ${ptr}`);
 	assert.ok(!m.live.has(ptr), `${what} returned ${ptr}, which is live`);
@@ -981,8 +952,6 @@ function orAllocError(f: () => number): number {
 		throw e;
 	}
 }
-/** For align > 8 the heap may ask for up to need + align + 16; allow twice that slack (as model.test.ts). */
-const alignedNeed = (size: number, align: number) => (align <= 8 ? blockSizeFor(size) : blockSizeFor(size) + 2 * align + MIN_BLOCK);
 
 /** What a heap call needs to know about a block before it is resized. */
 interface OldBlock {
@@ -1106,12 +1075,7 @@ class FreeStale implements Cmd {
 		const p = stale[this.idx % stale.length];
 		const before = snapshot(heap);
 		const hadSlot = heap.threadSlot >= 0;
-		let err: unknown;
-		try {
-			heap.free(p);
-		} catch (e) {
-			err = e;
-		}
+		const err = caught(() => heap.free(p));
 		assert.ok(err instanceof HeapError && (err.code === 'DOUBLE_FREE' || err.code === 'INVALID_POINTER'), `free of stale ${p}: ${String(err)}`);
 		assert.equal(heap.threadSlot >= 0, hadSlot, 'a failing free claims no slot');
 		assertBytesUnchanged(heap, before, `free of stale ${p}`);

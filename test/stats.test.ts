@@ -5,34 +5,8 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { Heap, layout as L } from '../src/index.js';
 import type { HeapStats } from '../src/index.js';
-
-/** What the stats should say, recomputed from the block walker alone. */
-function fromWalk(heap: Heap) {
-	let usedBytes = 0;
-	let freeBytes = 0;
-	let liveBlocks = 0;
-	let freeBlocks = 0;
-	let largestFreeBlock = 0;
-	let cachedBytes = 0;
-	let cachedBlocks = 0;
-	let total = 0;
-	for (const b of heap.blocks()) {
-		if (!b.internal) total += b.size;
-		if (b.free) {
-			freeBytes += b.size;
-			freeBlocks++;
-			largestFreeBlock = Math.max(largestFreeBlock, b.size);
-		} else if (b.cached) {
-			cachedBytes += b.size;
-			cachedBlocks++;
-		} else if (!b.internal) {
-			usedBytes += b.size - L.HEADER_BYTES;
-			liveBlocks++;
-		}
-	}
-	const metaBytes = heap.regionEnd - heap.regionStart - total;
-	return { usedBytes, freeBytes, liveBlocks, freeBlocks, largestFreeBlock, metaBytes, cachedBytes, cachedBlocks };
-}
+import { lcgBelow } from './support/rng.js';
+import { fromWalk } from './support/stats.js';
 
 /**
  * Asserts every stats field against the walk and the documented formulas.
@@ -94,11 +68,7 @@ function counterTests(cache: boolean, tag: string): void {
 	 * moment inside a moving realloc when old and new block are both live.
 	 */
 	function workload(heap: Heap, after: (lo: number, hi: number) => void): void {
-		let seed = 99;
-		const rand = (n: number) => {
-			seed = (Math.imul(seed, 1103515245) + 12345) >>> 0;
-			return (seed >>> 8) % n;
-		};
+		const rand = lcgBelow(99);
 		const live: number[] = [];
 		let lo = 0;
 		let hi = 0;

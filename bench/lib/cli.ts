@@ -1,15 +1,22 @@
 /**
  * cli.ts: the command-line plumbing the benchmark drivers share: parsing
- * their options (node:util parseArgs), --help, and the checked conversions
- * of option values. Each driver keeps its own option table.
+ * their options (node:util parseArgs), --help, the checked conversions of
+ * option values, and the run metadata of their result headers. Each driver
+ * keeps its own option table.
  */
 import { execFileSync } from 'node:child_process';
+import os from 'node:os';
+import { dirname, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+
+/** The repository root (this file is bench/lib/cli.ts). */
+const REPO = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 
 /** One option of a driver: a string or a flag, with its default and help text. */
 export type OptionSpec = { type: 'string'; default: string; description: string } | { type: 'boolean'; default: boolean; description: string };
 
-/** A driver's parsed command line and checked conversions that exit 2 with the usage on bad input. */
+/** A driver's parsed command line and checked conversions that exit 1 with a message (and the usage) on bad input. */
 export interface Cli<O extends Record<string, OptionSpec>> {
 	opt: { [K in keyof O]: O[K]['type'] extends 'boolean' ? boolean : string };
 	positionals: string[];
@@ -18,9 +25,9 @@ export interface Cli<O extends Record<string, OptionSpec>> {
 	posInt(name: string, s: string): number;
 	/** A comma-separated list, blanks dropped. */
 	list(s: string): string[];
-	/** Option `name`'s comma-separated values, each one of `known` (a `noun`), else says which and exits 2. */
+	/** Option `name`'s comma-separated values, each one of `known` (a `noun`), else says which and exits 1. */
 	choices<T extends string>(name: string, noun: string, s: string, known: readonly T[]): T[];
-	/** Prints `message` and the usage, and exits 2. */
+	/** Prints `message` and the usage, and exits 1. */
 	fail(message: string): never;
 }
 
@@ -81,7 +88,7 @@ export function rotation<T>(xs: readonly T[], r: number): T[] {
 }
 
 /** The checked-out commit of `repo`, noting uncommitted changes under src/ (for result headers). */
-export function gitCommit(repo: string): string {
+function gitCommit(repo: string): string {
 	try {
 		const sha = execFileSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: repo, encoding: 'utf8' }).trim();
 		const dirty = execFileSync('git', ['status', '--porcelain', '--', 'src'], { cwd: repo, encoding: 'utf8' }).trim() !== '';
@@ -89,4 +96,37 @@ export function gitCommit(repo: string): string {
 	} catch {
 		return 'unknown commit';
 	}
+}
+
+/** The metadata every driver records about its run (the fields of its results' `meta` they share). */
+export interface RunMeta {
+	date: string;
+	node: string;
+	v8: string;
+	cpu: string;
+	cores: number;
+	platform: string;
+	loadavgStart: number[];
+	heapfitCommit: string;
+	command: string;
+}
+
+/**
+ * The run's metadata, taken now. `command` is how the driver is run without
+ * its arguments (e.g. `node --import tsx bench/run.ts`); this process's
+ * arguments are appended.
+ */
+export function runMeta(command: string): RunMeta {
+	const cpus = os.cpus();
+	return {
+		date: new Date().toISOString(),
+		node: process.version,
+		v8: process.versions.v8,
+		cpu: cpus[0]?.model ?? 'unknown',
+		cores: cpus.length,
+		platform: `${os.platform()} ${os.release()} ${os.arch()}`,
+		loadavgStart: os.loadavg(),
+		heapfitCommit: gitCommit(REPO),
+		command: `${command} ${process.argv.slice(2).join(' ')}`.trim(),
+	};
 }

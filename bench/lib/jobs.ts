@@ -4,7 +4,7 @@
  * × one run, in a fresh process.
  */
 import type { JsPeer } from './targets.js';
-import type { PairsOptions, RandomOptions } from './workloads.js';
+import type { EfficiencyOptions, PairsOptions, RandomOptions } from './workloads.js';
 
 interface JobBase {
 	peer: JsPeer;
@@ -19,13 +19,9 @@ export interface TraceJob extends JobBase {
 	arenaBytes: number;
 }
 
-export interface EfficiencyJob extends JobBase {
+export interface EfficiencyJob extends JobBase, EfficiencyOptions {
 	workload: 'efficiency';
 	arenaBytes: number;
-	seed: number;
-	maxAlloc: number;
-	reallocMax: number;
-	maxActions: number;
 }
 
 export interface RandomJob extends JobBase, RandomOptions {

@@ -73,7 +73,7 @@ export interface Results {
 // ─── Formatting ──────────────────────────────────────────────────────────
 
 /** 3 significant digits, grouped: 1234 → "1,234", 12.34 → "12.3". */
-export function num(x: number): string {
+function num(x: number): string {
 	if (!Number.isFinite(x)) return String(x);
 	if (x === 0) return '0';
 	const a = Math.abs(x);
@@ -102,6 +102,13 @@ function missing(c: Cell | undefined): string {
 	if (c.status === 'skipped') return 'skipped';
 	if (c.status === 'failed') return 'out of memory';
 	return c.status;
+}
+
+/** heapfit's `key` ÷ the peer's as a ratio cell, or what is missing (the peer's status first, then heapfit's). */
+function ratioCell(h: Cell | undefined, c: Cell | undefined, key: 'nsPerOp' | 'footprintBytes'): string {
+	const hx = h?.[key];
+	const cx = c?.[key];
+	return hx !== undefined && cx !== undefined ? ratio(hx / cx) : missing(cx === undefined ? c : h);
 }
 
 /** A markdown table: the first column left-aligned, the others right-aligned. */
@@ -153,14 +160,8 @@ function tracesMd(rows: Row[], order: Peer[], runs: number): string {
 					const cells = [r.label];
 					for (const p of others) {
 						const c = r.cells[p];
-						cells.push(h?.nsPerOp !== undefined && c?.nsPerOp !== undefined ? ratio(h.nsPerOp / c.nsPerOp) : missing(c?.nsPerOp === undefined ? c : h));
-						if (p !== 'bump') {
-							cells.push(
-								h?.footprintBytes !== undefined && c?.footprintBytes !== undefined
-									? ratio(h.footprintBytes / c.footprintBytes)
-									: missing(c?.footprintBytes === undefined ? c : h),
-							);
-						}
+						cells.push(ratioCell(h, c, 'nsPerOp'));
+						if (p !== 'bump') cells.push(ratioCell(h, c, 'footprintBytes'));
 					}
 					return cells;
 				}),
@@ -227,10 +228,7 @@ function timedMd(title: string, firstCol: string, unit: string, rows: Row[], ord
 					const h = r.cells.heapfit;
 					return [
 						r.label,
-						...others.map((p) => {
-							const c = r.cells[p];
-							return h?.nsPerOp !== undefined && c?.nsPerOp !== undefined ? ratio(h.nsPerOp / c.nsPerOp) : missing(c?.nsPerOp === undefined ? c : h);
-						}),
+						...others.map((p) => ratioCell(h, r.cells[p], 'nsPerOp')),
 					];
 				}),
 			),
@@ -315,7 +313,7 @@ interface Series {
 }
 
 /** A horizontal grouped bar chart: one group per item, one bar per allocator. */
-export function barChart(title: string, unit: string, groups: Series[], scale: 'log' | 'linear'): string {
+function barChart(title: string, unit: string, groups: Series[], scale: 'log' | 'linear'): string {
 	const W = 760;
 	const left = 170;
 	const right = 150;

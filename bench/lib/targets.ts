@@ -168,7 +168,7 @@ class BumpTarget implements ReplayTarget {
 }
 
 /** Instantiates the compiled AssemblyScript module over a fixed memory of `arenaBytes`. */
-export function instantiateAs(wasmPath: string, arenaBytes: number): AsExports {
+function instantiateAs(wasmPath: string, arenaBytes: number): AsExports {
 	const pages = Math.ceil(arenaBytes / WASM_PAGE);
 	const memory = new WebAssembly.Memory({ initial: pages, maximum: pages });
 	const mod = new WebAssembly.Module(readFileSync(wasmPath));

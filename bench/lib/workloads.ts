@@ -13,8 +13,19 @@ import { Rng, pick } from './rng.js';
 
 const MiB = 1 << 20;
 
-/** The untimed warm-up of a timed workload is split into this many calls. */
-const WARMUP_CALLS = 8;
+/**
+ * The untimed warm-up of a timed workload is split into this many calls, so
+ * that the timed function itself is optimised (not only its loop through
+ * on-stack replacement) before the timed call.
+ */
+export const WARMUP_CALLS = 8;
+
+/** The [from, to) slices of `n` warm-up items for the WARMUP_CALLS calls: consecutive, covering [0, n). */
+export function warmupRanges(n: number): [number, number][] {
+	const out: [number, number][] = [];
+	for (let k = 0; k < WARMUP_CALLS; k++) out.push([Math.floor((k * n) / WARMUP_CALLS), Math.floor(((k + 1) * n) / WARMUP_CALLS)]);
+	return out;
+}
 
 /** Arena for replaying a trace: the power of two ≥ 4 × its peak live bytes, within [64 MiB, 2 GiB]. */
 export function traceArenaBytes(peakLiveBytes: number): number {
@@ -237,11 +248,8 @@ export function randomActions(t: ReplayTarget, o: RandomOptions): TimedResult {
 	const warm = drawActions(rng, o.warmupOps, o.maxSize, reallocMax);
 	const timed = drawActions(rng, o.ops, o.maxSize, reallocMax);
 	const live = new LiveSet(1 << 12);
-	// Warm-up in several calls, so that runActions itself is optimised (not
-	// only its loop through on-stack replacement) before the timed call.
-	for (let k = 0; k < WARMUP_CALLS; k++) {
-		const a = Math.floor((k * warm.act.length) / WARMUP_CALLS);
-		const b = Math.floor(((k + 1) * warm.act.length) / WARMUP_CALLS);
+	// Warm-up in several calls, so that runActions itself is optimised.
+	for (const [a, b] of warmupRanges(warm.act.length)) {
 		runActions(t, { act: warm.act.subarray(a, b), size: warm.size.subarray(a, b), r: warm.r.subarray(a, b) }, live, o.minLive);
 	}
 	for (let i = 0; i < live.len; i++) t.free(live.ptr[i]);
@@ -303,14 +311,8 @@ export function freeMallocPairs(t: ReplayTarget, o: PairsOptions): TimedResult {
 	};
 	const [wv, ws] = draw(o.warmupPairs);
 	const [tv, ts] = draw(o.pairs);
-	// Warm-up in several calls, so that runPairs itself is optimised (not only
-	// its loop through on-stack replacement) before the timed call.
-	const parts = WARMUP_CALLS;
-	for (let k = 0; k < parts; k++) {
-		const a = Math.floor((k * wv.length) / parts);
-		const b = Math.floor(((k + 1) * wv.length) / parts);
-		failures += runPairs(t, ptrs, wv.subarray(a, b), ws.subarray(a, b));
-	}
+	// Warm-up in several calls, so that runPairs itself is optimised.
+	for (const [a, b] of warmupRanges(wv.length)) failures += runPairs(t, ptrs, wv.subarray(a, b), ws.subarray(a, b));
 	const t0 = performance.now();
 	failures += runPairs(t, ptrs, tv, ts);
 	const elapsedMs = performance.now() - t0;

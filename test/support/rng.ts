@@ -22,3 +22,21 @@ export function patternBytes(length: number, seed: number): Uint8Array {
 	}
 	return p;
 }
+
+/**
+ * The 32-bit LCG of the older randomized tests (glibc's constants
+ * 1103515245, 12345): each call returns the next state, an integer in [0, 2^32).
+ */
+export function lcg(seed: number): () => number {
+	let s = seed >>> 0;
+	return () => {
+		s = (Math.imul(s, 1103515245) + 12345) >>> 0;
+		return s;
+	};
+}
+
+/** `lcg(seed)` as `rand(n)`: an integer in [0, n) from the top 24 bits of the next state. */
+export function lcgBelow(seed: number): (n: number) => number {
+	const next = lcg(seed);
+	return (n) => (next() >>> 8) % n;
+}
