@@ -4,7 +4,7 @@
  * illustrates.
  */
 import { ALIGN, ALIGN_TRAILER_BYTES, HEADER_BYTES, MIN_BLOCK, blockSizeFor } from '../src/layout.js';
-import { hex } from '../src/render/svgkit.js';
+import { formatInt, hex } from '../src/render/svgkit.js';
 import type { Change } from './diff.js';
 
 /** Ids of the concept paragraphs on the page. */
@@ -17,7 +17,7 @@ export interface Explanation {
 
 /** 1234 → "1,234 B". */
 export function bytes(n: number): string {
-	return `${n.toLocaleString('en-US')} B`;
+	return `${formatInt(n)} B`;
 }
 
 /** The block sizes of a change's after side, as "48 B + 4,016 B". */

@@ -13,7 +13,7 @@
  */
 import { Heap } from '../src/index.js';
 import { type BlockView, type ReplaySeries, blockTotals, blockViews, renderSvg, renderTimelineSvg, sampleReplay } from '../src/render/index.js';
-import { esc as html, hex } from '../src/render/svgkit.js';
+import { formatInt, esc as html, hex } from '../src/render/svgkit.js';
 import { blockOf } from '../src/block.js';
 import { ALIGN } from '../src/layout.js';
 import { mappingInsert } from '../src/sizeclass.js';
@@ -107,18 +107,19 @@ function renderMap(flash: Map<number, string> = new Map()): void {
 	const hadFocus = ui.map.contains(document.activeElement);
 	const focused = hadFocus ? Number((document.activeElement as Element).getAttribute('data-block')) : null;
 	const area = h._sentinel - h._blocksStart;
+	const next = blockViews(h, requested());
 	ui.map.innerHTML = renderSvg(h, {
 		width,
 		rowBytes: rowBytesFor(area, width),
 		rows: mode === 'trace' ? 8 : undefined,
 		rowHeight: mode === 'trace' ? 22 : 30,
-		requested: requested(),
+		views: next,
 		interactive: true,
 		declaration: false,
 		idPrefix: 'pg',
 		title: mode === 'trace' ? 'heap filled by the sqlite trace' : 'fresh heap',
 	});
-	views = blockViews(h, requested());
+	views = next;
 	viewAt = new Map(views.map((v, i) => [v.block, i]));
 	if (selected !== null && !viewAt.has(selected)) selected = null;
 	if (tabStop === null || !viewAt.has(tabStop)) tabStop = selected ?? views[0]?.block ?? null;
@@ -144,20 +145,20 @@ function renderPanels(): void {
 	renderSelection();
 	if (mode === 'trace' && cursor !== null && trace !== null) {
 		ui.scrub.value = String(cursor.pos);
-		ui.opOut.value = `${cursor.pos.toLocaleString('en-US')} of ${trace.ops.toLocaleString('en-US')}`;
+		ui.opOut.value = `${formatInt(cursor.pos)} of ${formatInt(trace.ops)}`;
 		if (series !== null) {
 			ui.timeline.innerHTML = renderTimelineSvg(series, {
 				width: Math.max(280, Math.floor(ui.timeline.clientWidth)),
 				plotHeight: 140,
 				marker: cursor.pos,
-				markerLabel: `op ${cursor.pos.toLocaleString('en-US')}`,
+				markerLabel: `op ${formatInt(cursor.pos)}`,
 				declaration: false,
 				idPrefix: 'tl',
 				title: 'the whole trace (sampled); the red line is where the heap is now',
 			});
 		}
 		const failed = cursor.failedAt >= 0 ? ` · out of memory at op ${cursor.failedAt}` : '';
-		ui.traceStatus.textContent = `${trace.program ?? 'trace'}: ${trace.ops.toLocaleString('en-US')} calls${failed}`;
+		ui.traceStatus.textContent = `${trace.program ?? 'trace'}: ${formatInt(trace.ops)} calls${failed}`;
 	}
 }
 
@@ -294,7 +295,7 @@ async function loadTrace(): Promise<void> {
 	const res = await fetch(TRACE_URL);
 	if (!res.ok || res.body === null) throw new Error(`could not load ${TRACE_URL}: HTTP ${res.status}`);
 	trace = await readTrace(res.body);
-	ui.status.textContent = `Replaying ${trace.ops.toLocaleString('en-US')} calls once to draw the timeline…`;
+	ui.status.textContent = `Replaying ${formatInt(trace.ops)} calls once to draw the timeline…`;
 	await new Promise((r) => setTimeout(r, 0));
 	series = sampleReplay(trace, new Heap({ size: TRACE_HEAP, cache: PLAYGROUND_CACHE }), { samples: 300 }).series;
 	cursor = new TraceCursor(trace, TRACE_HEAP);

@@ -19,8 +19,9 @@ import cliProgress from 'cli-progress';
 import { Heap, type HeapStats } from '../index.js';
 import { MAX_REGION_END } from '../layout.js';
 import { replayToSvg, renderText } from '../render/index.js';
+import { formatInt } from '../render/svgkit.js';
 import { type ReplayReport, type Trace, readTrace, replay } from '../trace/index.js';
-import { colorOut, failureText, int, pct } from './format.js';
+import { colorOut, failureText, pct } from './format.js';
 
 /** A user-facing failure: printed as one line, exit status 1. */
 class UsageError extends Error {}
@@ -117,15 +118,15 @@ function table(rows: [string, string][]): string {
 function summary(file: string, trace: Trace, size: number, r: ReplayReport, s: HeapStats): string {
 	const rows: [string, string][] = [
 		['trace', `${file} (program ${trace.program ?? '?'})`],
-		['ops', `${int(r.ops)} of ${int(r.totalOps)}`],
-		['heap region', `${int(size)} B`],
-		['peak live bytes', `${int(r.peakLiveBytes)} B`],
-		['footprint', `${int(r.footprintBytes)} B`],
+		['ops', `${formatInt(r.ops)} of ${formatInt(r.totalOps)}`],
+		['heap region', `${formatInt(size)} B`],
+		['peak live bytes', `${formatInt(r.peakLiveBytes)} B`],
+		['footprint', `${formatInt(r.footprintBytes)} B`],
 		['fragmentation', `${pct(r.fragmentation)}  (footprint / peak live − 1)`],
 		['time per op', `${r.nsPerOp.toFixed(1)} ns`],
-		['used at the end', `${int(s.usedBytes)} B in ${int(s.liveBlocks)} blocks`],
-		['free at the end', `${int(s.freeBytes)} B in ${int(s.freeBlocks)} blocks, largest ${int(s.largestFreeBlock)} B`],
-		['cached at the end', `${int(s.cachedBytes)} B in ${int(s.cachedBlocks)} blocks (freed, in the small-block cache)`],
+		['used at the end', `${formatInt(s.usedBytes)} B in ${formatInt(s.liveBlocks)} blocks`],
+		['free at the end', `${formatInt(s.freeBytes)} B in ${formatInt(s.freeBlocks)} blocks, largest ${formatInt(s.largestFreeBlock)} B`],
+		['cached at the end', `${formatInt(s.cachedBytes)} B in ${formatInt(s.cachedBlocks)} blocks (freed, in the small-block cache)`],
 		['external frag', pct(s.externalFragmentation)],
 	];
 	if (r.failedAt) {
@@ -167,7 +168,7 @@ async function cmdMap(values: Record<string, string | boolean | undefined>, posi
 		heap = new Heap({ size });
 		r = replay(trace, heap, { stopAt: r.peakOp + 1 });
 	}
-	console.log(`${positionals[0]}: heap ${at === 'peak' ? `at peak live bytes (after op ${int(r.ops)})` : 'at the end'}`);
+	console.log(`${positionals[0]}: heap ${at === 'peak' ? `at peak live bytes (after op ${formatInt(r.ops)})` : 'at the end'}`);
 	console.log(renderText(heap, { width, rows, color: colorOut() }));
 	return r.failedAt === undefined ? 0 : 2;
 }

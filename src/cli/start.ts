@@ -13,9 +13,10 @@ import { relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { Heap } from '../index.js';
+import { formatInt } from '../render/svgkit.js';
 import { renderText } from '../render/text.js';
 import { type ReplayReport, type Trace, readTrace, replay } from '../trace/index.js';
-import { colorOut, failureText, int, pct } from './format.js';
+import { colorOut, failureText, pct } from './format.js';
 
 /** Command-line options, declared as data. */
 const OPTIONS = {
@@ -30,7 +31,7 @@ const DEFAULT_TRACE = fileURLToPath(new URL('../../traces/sqlite-index.trace.gz'
 const MiB = 1 << 20;
 
 /** Bytes with a MiB figure beside them. */
-const bytes = (n: number): string => `${int(n)} B (${(n / MiB).toFixed(2)} MiB)`;
+const bytes = (n: number): string => `${formatInt(n)} B (${(n / MiB).toFixed(2)} MiB)`;
 
 function usage(): string {
 	const lines = Object.entries(OPTIONS).map(([k, o]) => `  --${k.padEnd(8)} ${o.description} (default ${o.default})`);
@@ -40,12 +41,12 @@ function usage(): string {
 function printReplay(path: string, trace: Trace, readMs: number, r: ReplayReport): void {
 	const c = trace.counts;
 	console.log(`heapfit: replaying ${relative(REPO_ROOT, path) || path} (program ${trace.program ?? '?'})`);
-	console.log(`  read           ${int(trace.ops)} ops in ${readMs.toFixed(0)} ms`);
+	console.log(`  read           ${formatInt(trace.ops)} ops in ${readMs.toFixed(0)} ms`);
 	console.log(
-		`                 ${int(c.malloc)} malloc, ${int(c.calloc)} calloc, ${int(c.memalign)} aligned, ` +
-			`${int(c.realloc)} realloc, ${int(c.free)} free`,
+		`                 ${formatInt(c.malloc)} malloc, ${formatInt(c.calloc)} calloc, ${formatInt(c.memalign)} aligned, ` +
+			`${formatInt(c.realloc)} realloc, ${formatInt(c.free)} free`,
 	);
-	console.log(`  replayed       ${int(r.ops)} of ${int(r.totalOps)} ops in ${r.elapsedMs.toFixed(1)} ms, ${r.nsPerOp.toFixed(1)} ns/op`);
+	console.log(`  replayed       ${formatInt(r.ops)} of ${formatInt(r.totalOps)} ops in ${r.elapsedMs.toFixed(1)} ms, ${r.nsPerOp.toFixed(1)} ns/op`);
 	console.log(`  peak live      ${bytes(r.peakLiveBytes)}`);
 	console.log(`  footprint      ${bytes(r.footprintBytes)}`);
 	console.log(`  fragmentation  ${pct(r.fragmentation)}  (footprint / peak live − 1)`);
@@ -57,10 +58,10 @@ function printReplay(path: string, trace: Trace, readMs: number, r: ReplayReport
 function printHeap(heap: Heap, title: string, width: number, rows: number): number {
 	const s = heap.stats();
 	console.log(`${title} (${bytes(s.regionBytes)} region)`);
-	console.log(`  used           ${bytes(s.usedBytes)} in ${int(s.liveBlocks)} blocks (peak ${bytes(s.peakUsedBytes)})`);
-	console.log(`  free           ${bytes(s.freeBytes)} in ${int(s.freeBlocks)} blocks, largest ${bytes(s.largestFreeBlock)}`);
-	console.log(`  cached         ${bytes(s.cachedBytes)} in ${int(s.cachedBlocks)} blocks (freed, waiting in the small-block cache)`);
-	console.log(`  overhead       ${bytes(s.overheadBytes)} (${int(s.metaBytes)} B fixed)`);
+	console.log(`  used           ${bytes(s.usedBytes)} in ${formatInt(s.liveBlocks)} blocks (peak ${bytes(s.peakUsedBytes)})`);
+	console.log(`  free           ${bytes(s.freeBytes)} in ${formatInt(s.freeBlocks)} blocks, largest ${bytes(s.largestFreeBlock)}`);
+	console.log(`  cached         ${bytes(s.cachedBytes)} in ${formatInt(s.cachedBlocks)} blocks (freed, waiting in the small-block cache)`);
+	console.log(`  overhead       ${bytes(s.overheadBytes)} (${formatInt(s.metaBytes)} B fixed)`);
 	console.log(`  external frag  ${pct(s.externalFragmentation)}`);
 	const violations = heap.check();
 	if (violations.length === 0) console.log('  check()        clean');
@@ -92,7 +93,7 @@ async function main(): Promise<number> {
 		const atPeak = new Heap({ size });
 		replay(trace, atPeak, { stopAt: report.peakOp + 1 });
 		console.log();
-		violations += printHeap(atPeak, `heap at peak live bytes, after op ${int(report.peakOp + 1)}`, Number(values.width), Number(values.rows));
+		violations += printHeap(atPeak, `heap at peak live bytes, after op ${formatInt(report.peakOp + 1)}`, Number(values.width), Number(values.rows));
 	}
 	return report.failedAt !== undefined || violations > 0 ? 1 : 0;
 }

@@ -35,6 +35,7 @@
  * one (free); a segment touches the cells it overlaps, and since segments are
  * disjoint every cell is fully covered by at most one of them.
  */
+import type { BlockInfo } from '../api.js';
 import { checkPositive } from '../errors.js';
 import type { Heap } from '../heap.js';
 import { HEADER_BYTES } from '../layout.js';
@@ -69,9 +70,13 @@ export function bytesPerCell(area: number, cells: number): number {
  * `bytesPerCell(area, cells)` bytes each, in address order, with the bytes
  * of each state counted per cell. Fewer cells come back when the area has
  * fewer bytes than `cells`, or when rounding the cell size up leaves some
- * over. Throws HeapError INVALID_OPTIONS unless `cells` is a positive integer.
+ * over. `blocks` are the heap's blocks in address order as `heap.blocks()`
+ * yields them (the default, walked after the argument check); a caller that
+ * already walked them (e.g. the views of `blockViews`) passes them to save a
+ * second walk. Throws HeapError INVALID_OPTIONS unless `cells` is a positive
+ * integer.
  */
-export function cellStates(heap: Heap, cells: number): CellState[] {
+export function cellStates(heap: Heap, cells: number, blocks?: Iterable<BlockInfo>): CellState[] {
 	checkPositive('cellStates', 'cells', cells, true);
 	const start = heap._blocksStart;
 	const end = heap._sentinel;
@@ -96,7 +101,7 @@ export function cellStates(heap: Heap, cells: number): CellState[] {
 	};
 
 	let reached = start;
-	for (const b of heap.blocks()) {
+	for (const b of blocks ?? heap.blocks()) {
 		const blockEnd = Math.min(b.block + b.size, end);
 		if (b.free) {
 			add(free, b.block, blockEnd);

@@ -20,6 +20,7 @@ import { Heap } from '../heap.js';
 import type { Trace } from '../trace/format.js';
 import { type ReplayReport, type ReplayTarget, replay } from '../trace/replay.js';
 import { type ReplaySvgOptions, renderReplaySvg } from './svg.js';
+import { formatInt } from './svgkit.js';
 import { type ReplaySeries, SERIES_COLUMNS, type Sample } from './timeline.js';
 
 /** Options for `sampleReplay`. */
@@ -182,13 +183,13 @@ export function replayToSvg(trace: Trace, size: number, options: ReplayToSvgOpti
 	const first = sampleReplay(trace, heap, { samples, onProgress: onProgress && ((done) => onProgress(done, total)) });
 	const { series, report } = first;
 	let requested = first.requested;
-	let marker: { marker: number; markerLabel: string } | null = null;
-	let momentTitle: string | undefined;
+	let marker: { marker: number; markerLabel: string };
+	let mapTitle: string;
 	const stopOp = at === 'peak' ? report.peakOp : report.footprintOp;
 	if (twoPasses && stopOp >= 0 && report.failedAt === undefined) {
 		const what = at === 'peak' ? 'peak live bytes' : 'peak footprint';
-		marker = { marker: stopOp + 1, markerLabel: `${what}, op ${(stopOp + 1).toLocaleString('en-US')}` };
-		momentTitle = `heap map, after op ${(stopOp + 1).toLocaleString('en-US')} (${what})`;
+		marker = { marker: stopOp + 1, markerLabel: `${what}, op ${formatInt(stopOp + 1)}` };
+		mapTitle = `heap map, after op ${formatInt(stopOp + 1)} (${what})`;
 		heap = new Heap({ size });
 		const again = sampleReplay(trace, heap, {
 			samples: 1,
@@ -196,18 +197,17 @@ export function replayToSvg(trace: Trace, size: number, options: ReplayToSvgOpti
 			onProgress: onProgress && ((done) => onProgress(trace.ops + done, total)),
 		});
 		requested = again.requested;
-		const s = again.series;
-		const last = s.op.length - 1;
-		insertSample(series, Object.fromEntries(SERIES_COLUMNS.map((k) => [k, s[k][last]])) as Sample);
+		// The second pass's last sample, taken after its final op, is its report's figures on this heap.
+		addSample(series, again.report.ops, heap, again.report.liveBytes, again.report.footprintBytes);
 	} else {
 		marker = { marker: report.ops, markerLabel: report.failedAt ? `out of memory at op ${report.ops}` : 'end' };
+		mapTitle = `heap map after op ${report.ops}`;
 	}
 	const title = report.failedAt ? `heapfit replay: out of memory at op ${report.failedAt.op}` : 'heapfit replay';
-	const mapTitle = momentTitle ?? `heap map after op ${report.ops}`;
 	return renderReplaySvg(heap, series, requested, {
 		title,
 		...svgOptions,
-		map: { ...(mapTitle ? { title: mapTitle } : {}), ...svgOptions.map },
+		map: { title: mapTitle, ...svgOptions.map },
 		timeline: { ...marker, ...svgOptions.timeline },
 	});
 }

@@ -65,6 +65,13 @@ export interface SvgMapOptions {
 	 */
 	requested?: ReadonlyMap<number, number>;
 	/**
+	 * The heap's block views, when the caller already has them: exactly
+	 * `blockViews(heap, requested)` of the heap as it is now. Drawn in place
+	 * of walking the heap again (`requested` is then not read).
+	 * @defaultValue `blockViews(heap, requested)`
+	 */
+	views?: readonly BlockView[];
+	/**
 	 * Heading and the document's `<title>`.
 	 * @defaultValue 'heapfit heap map'
 	 */
@@ -196,14 +203,15 @@ const UNDERLAY: Record<CellKind, string> = {
  * When blocks are narrower than a couple of px, a renderer blends thousands
  * of sub-pixel rects with the background and the map comes out pale. So
  * under the blocks goes an underlay of about one cell per px from
- * `cellStates` (the text map's accounting), each cell coloured by what most
- * of its bytes are, in runs of one colour. Returns '' for a map whose
- * smallest possible block is at least 2 px wide.
+ * `cellStates` (the text map's accounting, over the map's `views`, so the
+ * heap is walked once), each cell coloured by what most of its bytes are, in
+ * runs of one colour. Returns '' for a map whose smallest possible block is
+ * at least 2 px wide.
  */
-function underlay(heap: Heap, g: Geometry): string {
+function underlay(heap: Heap, g: Geometry, views: readonly BlockView[]): string {
 	if (g.pxPerByte * MIN_BLOCK >= 2 || g.area === 0) return '';
 	const bytesPerPx = Math.ceil(1 / g.pxPerByte);
-	const cells = cellStates(heap, Math.max(1, Math.ceil(g.area / bytesPerPx)));
+	const cells = cellStates(heap, Math.max(1, Math.ceil(g.area / bytesPerPx)), views);
 	let out = '';
 	let i = 0;
 	while (i < cells.length) {
@@ -323,7 +331,7 @@ function blocksWord(n: number): string {
 }
 
 /** The summary of the map, as parts to join with ' · '. */
-function summaryParts(heap: Heap, views: BlockView[]): string[] {
+function summaryParts(heap: Heap, views: readonly BlockView[]): string[] {
 	const s = heap.stats();
 	const t = blockTotals(views);
 	const parts = [
@@ -353,13 +361,13 @@ function wrapParts(parts: string[], width: number): string[] {
 }
 
 /** The heap map of `heap` as a panel (see `renderSvg`). */
-export function mapPanel(heap: Heap, o: SvgMapOptions = {}): Panel {
+function mapPanel(heap: Heap, o: SvgMapOptions = {}): Panel {
 	const width = o.width ?? 1000;
 	checkPositive('renderSvg', 'width', width, false);
 	if (o.rowHeight !== undefined) checkPositive('renderSvg', 'rowHeight', o.rowHeight, false);
 	const idPrefix = o.idPrefix ?? 'hf';
 	const title = o.title ?? 'heapfit heap map';
-	const views = blockViews(heap, o.requested);
+	const views = o.views ?? blockViews(heap, o.requested);
 	const parts = summaryParts(heap, views);
 	const summary = parts.join(' · ');
 	const lines = wrapParts(parts, width - 2 * PAD);
@@ -368,15 +376,17 @@ export function mapPanel(heap: Heap, o: SvgMapOptions = {}): Panel {
 		`<text x="${PAD}" y="${PAD + 14}" font-size="15" font-weight="600">${esc(title)}</text>`,
 		...lines.map((l, i) => `<text class="summary" x="${PAD}" y="${PAD + TITLE_H + 12 + i * SUMMARY_H}" font-size="12" fill="${PALETTE.muted}">${esc(l)}</text>`),
 		axisAndRows(g),
-		underlay(heap, g),
+		underlay(heap, g, views),
 	];
 	const kinds = new Set<PartKind>();
 	const blocks: string[] = [];
 	let reached = g.start;
 	for (const v of views) {
-		for (const p of v.parts) kinds.add(p.kind);
+		for (const p of v.parts) {
+			kinds.add(p.kind);
+			reached = Math.max(reached, p.end);
+		}
 		blocks.push(blockGroup(g, v, o, idPrefix));
-		for (const p of v.parts) reached = Math.max(reached, p.end);
 	}
 	const sentinel = g.start + g.area;
 	if (reached < sentinel) {
@@ -418,7 +428,7 @@ export function renderSvg(heap: Heap, options: SvgMapOptions = {}): string {
 /** Options for `renderReplaySvg`. */
 export interface ReplaySvgOptions {
 	/** Options of the heap map panel. */
-	map?: Omit<SvgMapOptions, 'requested' | 'declaration'>;
+	map?: Omit<SvgMapOptions, 'requested' | 'views' | 'declaration'>;
 	/** Options of the timeline panel. */
 	timeline?: TimelineOptions;
 	/**

@@ -32,7 +32,7 @@ export const PALETTE = {
 } as const;
 
 /** Font stack used by every text element. */
-export const FONT = 'system-ui, -apple-system, Segoe UI, Roboto, sans-serif';
+const FONT = 'system-ui, -apple-system, Segoe UI, Roboto, sans-serif';
 
 /** Escapes text for an XML attribute value or text node. */
 export function esc(text: string): string {

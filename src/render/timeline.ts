@@ -122,8 +122,15 @@ export function timelinePanel(all: ReplaySeries, o: TimelineOptions = {}): Panel
 	const series = xMin > 0 ? clip(all, xMin) : all;
 	const n = series.op.length;
 	const xMax = Math.max(xMin + 1, series.totalOps, n > 0 ? series.op[n - 1] : 0);
+	// Each curve's largest value (0 for none), for the y scale and the tooltips.
+	const peaks = {} as Record<CurveKey, number>;
 	let yTop = 0;
-	for (const [key] of CURVES) for (const v of series[key]) if (v > yTop) yTop = v;
+	for (const [key] of CURVES) {
+		let peak = 0;
+		for (const v of series[key]) if (v > peak) peak = v;
+		peaks[key] = peak;
+		if (peak > yTop) yTop = peak;
+	}
 	const yTicks = niceTicks(Math.max(yTop, 1), 5, true, true);
 	const yMax = Math.max(yTicks[yTicks.length - 1], 1);
 	const labelW = Math.max(...yTicks.map((t) => formatBytes(t).length)) * CHAR_W + 10;
@@ -160,12 +167,10 @@ export function timelinePanel(all: ReplaySeries, o: TimelineOptions = {}): Panel
 		for (const [key, colour, w, dash, label] of CURVES) {
 			const values = series[key];
 			const pts = series.op.map((op, i) => `${num(X(op))},${num(Y(values[i]))}`).join(' ');
-			let peak = 0;
-			for (const v of values) if (v > peak) peak = v;
 			const dashAttr = dash === '' ? '' : ` stroke-dasharray="${dash}"`;
 			body.push(
 				`<polyline class="curve" data-series="${key}" points="${pts}" fill="none" stroke="${colour}" stroke-width="${w}"${dashAttr} stroke-linejoin="round">` +
-					`<title>${esc(`${label}: at most ${formatBytes(peak)}`)}</title></polyline>`,
+					`<title>${esc(`${label}: at most ${formatBytes(peaks[key])}`)}</title></polyline>`,
 			);
 		}
 	}
