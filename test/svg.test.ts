@@ -421,6 +421,18 @@ describe('sampleReplay and replayToSvg', () => {
 		assert.ok(calls.length > 0 && calls.every((f) => f >= 0 && f <= 1));
 	});
 
+	test('replayToSvg progress: the fraction never goes down and ends at exactly 1, whichever moment is drawn', async () => {
+		const trace = await readTrace(synthTrace());
+		for (const at of ['footprint', 'peak', 'end'] as const) {
+			const calls: [number, number][] = [];
+			replayToSvg(trace, 1 << 20, { samples: 50, at, onProgress: (d, t) => calls.push([d, t]) });
+			const fractions = calls.map(([d, t]) => d / t);
+			for (let i = 1; i < fractions.length; i++) assert.ok(fractions[i] >= fractions[i - 1], `${at}: progress went down at call ${i}`);
+			const [done, total] = calls[calls.length - 1];
+			assert.equal(done, total, `${at}: the last call reports everything done`);
+		}
+	});
+
 	test('replayToSvg of a replay that runs out of memory draws the heap where it stopped', async () => {
 		const trace = await readTrace('a 1 100\na 2 200\na 3 100000\nf 1\n');
 		const doc = parseXml(replayToSvg(trace, 8192));

@@ -159,8 +159,10 @@ export interface ReplayToSvgOptions extends ReplaySvgOptions {
 	 */
 	at?: 'footprint' | 'peak' | 'end';
 	/**
-	 * Called with the ops done and the ops to do, over both passes
-	 * (`2 × ops` in all for `at: 'peak'`).
+	 * Called with the ops done and the ops to do over both passes. Until the
+	 * first pass ends the second's length is not known and the total is
+	 * `2 × ops`; from then on it is exact. The fraction never goes down, and
+	 * the last call has `done === total`.
 	 * @defaultValue none
 	 */
 	onProgress?: (done: number, total: number) => void;
@@ -178,15 +180,17 @@ export interface ReplayToSvgOptions extends ReplaySvgOptions {
 export function replayToSvg(trace: Trace, size: number, options: ReplayToSvgOptions = {}): string {
 	const { samples, at = 'footprint', onProgress, ...svgOptions } = options;
 	const twoPasses = at !== 'end';
-	const total = twoPasses ? 2 * trace.ops : trace.ops;
+	const guess = twoPasses ? 2 * trace.ops : trace.ops;
 	let heap = new Heap({ size });
-	const first = sampleReplay(trace, heap, { samples, onProgress: onProgress && ((done) => onProgress(done, total)) });
+	const first = sampleReplay(trace, heap, { samples, onProgress: onProgress && ((done) => onProgress(done, guess)) });
 	const { series, report } = first;
 	let requested = first.requested;
 	let marker: { marker: number; markerLabel: string };
 	let mapTitle: string;
 	const stopOp = at === 'peak' ? report.peakOp : report.footprintOp;
-	if (twoPasses && stopOp >= 0 && report.failedAt === undefined) {
+	const second = twoPasses && stopOp >= 0 && report.failedAt === undefined;
+	const total = report.ops + (second ? stopOp + 1 : 0);
+	if (second) {
 		const what = at === 'peak' ? 'peak live bytes' : 'peak footprint';
 		marker = { marker: stopOp + 1, markerLabel: `${what}, op ${formatInt(stopOp + 1)}` };
 		mapTitle = `heap map, after op ${formatInt(stopOp + 1)} (${what})`;
@@ -194,7 +198,7 @@ export function replayToSvg(trace: Trace, size: number, options: ReplayToSvgOpti
 		const again = sampleReplay(trace, heap, {
 			samples: 1,
 			stopAt: stopOp + 1,
-			onProgress: onProgress && ((done) => onProgress(trace.ops + done, total)),
+			onProgress: onProgress && ((done) => onProgress(report.ops + done, total)),
 		});
 		requested = again.requested;
 		// The second pass's last sample, taken after its final op, is its report's figures on this heap.
@@ -203,6 +207,7 @@ export function replayToSvg(trace: Trace, size: number, options: ReplayToSvgOpti
 		marker = { marker: report.ops, markerLabel: report.failedAt ? `out of memory at op ${report.ops}` : 'end' };
 		mapTitle = `heap map after op ${report.ops}`;
 	}
+	onProgress?.(total, total);
 	const title = report.failedAt ? `heapfit replay: out of memory at op ${report.failedAt.op}` : 'heapfit replay';
 	return renderReplaySvg(heap, series, requested, {
 		title,
