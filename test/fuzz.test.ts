@@ -20,9 +20,9 @@ import { describe, test } from 'node:test';
 import fc from 'fast-check';
 import { Heap, layout } from '../src/index.js';
 import { mulberry32 } from './support/rng.js';
-import { mostUsable, patternStamps, STAMP_SPAN } from './support/model.js';
+import { alignedNeed, mostUsable, patternStamps, STAMP_SPAN } from './support/model.js';
 
-const { blockSizeFor, MIN_BLOCK, HEADER_BYTES, TABLES_BYTES } = layout;
+const { blockSizeFor, HEADER_BYTES, TABLES_BYTES } = layout;
 
 // ─── Stamps ─────────────────────────────────────────────────────────────
 
@@ -275,7 +275,7 @@ class Runner {
 				const align = 2 ** op.alignLog;
 				const ptr = heap.alignedAlloc(align, op.size);
 				// For align > 8 the heap asks for need + align + 16; allow twice the slack.
-				if (ptr === 0) oom(blockSizeFor(op.size) + (align > 8 ? 2 * align + MIN_BLOCK : 0));
+				if (ptr === 0) oom(alignedNeed(op.size, align));
 				else this.adopt(ptr, op.size, align > 8 ? align : 8, what);
 				break;
 			}
